@@ -1,0 +1,194 @@
+"""Store verbs for connections (pixels and their tokens), their shared quota, and API keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+
+from tiktok_ads.adapters.store.base import StoreBase
+from tiktok_ads.adapters.store.schema import api_keys, connections
+from tiktok_ads.domain import ratelimit
+from tiktok_ads.domain.ratelimit import QuotaState, Reservation
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionRow:
+    pixel_id: str
+    advertiser_id: str | None
+    access_token_enc: bytes
+    test_mode: bool
+    test_event_code: str | None
+    is_default: bool
+    healthy: bool
+    health_code: int | None
+    health_message: str | None
+    health_checked_at: float | None
+    last_event_sent_at: float | None
+    quota_day: str
+    quota_used: int
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRow:
+    id: int
+    name: str
+    prefix: str
+    scopes: frozenset[str]
+    revoked: bool
+
+
+_CONNECTION_COLUMNS = [connections.c[name] for name in ConnectionRow.__dataclass_fields__]
+
+
+class ConnectionRows(StoreBase):
+    async def upsert_connection(
+        self,
+        *,
+        pixel_id: str,
+        access_token_enc: bytes,
+        advertiser_id: str | None,
+        test_mode: bool,
+        test_event_code: str | None,
+        is_default: bool,
+        now: float,
+    ) -> ConnectionRow:
+        """Create or replace a connection; a new token makes it healthy again."""
+
+        def run(conn: Connection) -> ConnectionRow:
+            values = {
+                "advertiser_id": advertiser_id,
+                "access_token_enc": access_token_enc,
+                "test_mode": test_mode,
+                "test_event_code": test_event_code,
+                "healthy": True,
+                "health_code": None,
+                "health_message": None,
+                "updated_at": now,
+            }
+            if is_default:
+                conn.execute(update(connections).values(is_default=False))
+            stmt = self.insert(connections).values(
+                pixel_id=pixel_id, created_at=now, is_default=is_default, **values
+            )
+            set_ = dict(values)
+            if is_default:
+                set_["is_default"] = True
+            conn.execute(stmt.on_conflict_do_update(index_elements=["pixel_id"], set_=set_))
+            row = conn.execute(
+                select(*_CONNECTION_COLUMNS).where(connections.c.pixel_id == pixel_id)
+            ).one()
+            return ConnectionRow(**row._mapping)
+
+        return await self._write_tx(run)
+
+    async def get_connection(self, pixel_id: str | None) -> ConnectionRow | None:
+        """The connection of a pixel, or the default one when `pixel_id` is None."""
+
+        def read(conn: Connection) -> ConnectionRow | None:
+            query = select(*_CONNECTION_COLUMNS)
+            if pixel_id is None:
+                query = query.where(connections.c.is_default.is_(True))
+            else:
+                query = query.where(connections.c.pixel_id == pixel_id)
+            row = conn.execute(query.limit(1)).first()
+            return ConnectionRow(**row._mapping) if row else None
+
+        return await self._read_tx(read)
+
+    async def list_connections(self) -> list[ConnectionRow]:
+        def read(conn: Connection) -> list[ConnectionRow]:
+            rows = conn.execute(select(*_CONNECTION_COLUMNS).order_by(connections.c.id)).all()
+            return [ConnectionRow(**r._mapping) for r in rows]
+
+        return await self._read_tx(read)
+
+    async def set_health(
+        self, pixel_id: str, *, healthy: bool, code: int | None, message: str | None, now: float
+    ) -> None:
+        def run(conn: Connection) -> None:
+            conn.execute(
+                update(connections)
+                .where(connections.c.pixel_id == pixel_id)
+                .values(healthy=healthy, health_code=code, health_message=message,
+                        health_checked_at=now, updated_at=now)
+            )
+
+        await self._write_tx(run)
+
+    async def mark_sent(self, pixel_id: str, now: float) -> None:
+        def run(conn: Connection) -> None:
+            conn.execute(
+                update(connections)
+                .where(connections.c.pixel_id == pixel_id)
+                .values(last_event_sent_at=now, healthy=True, health_code=None,
+                        health_message=None, health_checked_at=now)
+            )
+
+        await self._write_tx(run)
+
+    async def reserve_send(
+        self, pixel_id: str, *, want: int, now: float, rps: float, daily_limit: int
+    ) -> Reservation:
+        """Book a request slot and quota for a pixel, shared by every worker through the row."""
+
+        def run(conn: Connection) -> Reservation:
+            query = select(
+                connections.c.rate_next_slot_at, connections.c.quota_day, connections.c.quota_used
+            ).where(connections.c.pixel_id == pixel_id)
+            if self.is_postgres:
+                query = query.with_for_update()
+            slot, day, used = conn.execute(query).one()
+            decision = ratelimit.reserve(
+                QuotaState(slot, day, used), want=want, now=now, rps=rps, daily_limit=daily_limit
+            )
+            self._write_quota(conn, pixel_id, decision.state)
+            return decision
+
+        return await self._write_tx(run)
+
+    async def refund_quota(self, pixel_id: str, events: int, now: float) -> None:
+        def run(conn: Connection) -> None:
+            query = select(
+                connections.c.rate_next_slot_at, connections.c.quota_day, connections.c.quota_used
+            ).where(connections.c.pixel_id == pixel_id)
+            if self.is_postgres:
+                query = query.with_for_update()
+            slot, day, used = conn.execute(query).one()
+            self._write_quota(conn, pixel_id, ratelimit.refund(QuotaState(slot, day, used), events, now))
+
+        await self._write_tx(run)
+
+    def _write_quota(self, conn: Connection, pixel_id: str, state: QuotaState) -> None:
+        conn.execute(
+            update(connections)
+            .where(connections.c.pixel_id == pixel_id)
+            .values(rate_next_slot_at=state.next_slot_at, quota_day=state.day, quota_used=state.used)
+        )
+
+    # -- API keys ---------------------------------------------------------------------------
+
+    async def add_api_key(
+        self, *, name: str, key_hash: str, prefix: str, scopes: frozenset[str], now: float
+    ) -> int:
+        def run(conn: Connection) -> int:
+            result = conn.execute(
+                api_keys.insert().values(name=name, key_hash=key_hash, prefix=prefix,
+                                         scopes=",".join(sorted(scopes)), created_at=now)
+            )
+            return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+        return await self._write_tx(run)
+
+    async def find_api_key(self, key_hash: str) -> ApiKeyRow | None:
+        def read(conn: Connection) -> ApiKeyRow | None:
+            row = conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash)).first()
+            if row is None:
+                return None
+            return ApiKeyRow(row.id, row.name, row.prefix, frozenset(row.scopes.split(",")),
+                             bool(row.revoked))
+
+        return await self._read_tx(read)

@@ -1,0 +1,171 @@
+"""The tables. Alembic migrations create them; a test checks the two agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+metadata = MetaData()
+
+# SQLite only makes INTEGER PRIMARY KEY an auto-increment rowid alias.
+PK = BigInteger().with_variant(Integer(), "sqlite")
+
+connections = Table(
+    "connections",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("pixel_id", String(64), nullable=False, unique=True),
+    Column("advertiser_id", String(64)),
+    Column("access_token_enc", LargeBinary, nullable=False),
+    Column("test_mode", Boolean, nullable=False, server_default=text("false")),
+    Column("test_event_code", String(64)),
+    Column("is_default", Boolean, nullable=False, server_default=text("false")),
+    Column("healthy", Boolean, nullable=False, server_default=text("true")),
+    Column("health_code", Integer),
+    Column("health_message", Text),
+    Column("health_checked_at", Float),
+    Column("last_event_sent_at", Float),
+    # Rate limit and daily quota, shared by every worker (see domain/ratelimit.py).
+    Column("rate_next_slot_at", Float, nullable=False, server_default=text("0")),
+    Column("quota_day", String(10), nullable=False, server_default=text("''")),
+    Column("quota_used", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+_READY = "status IN ('queued', 'retrying')"
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("pixel_id", String(64), nullable=False),
+    Column("event_name", String(100), nullable=False),
+    Column("event_id", String(128), nullable=False),
+    Column("event_time", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("priority", SmallInteger, nullable=False),
+    # The TikTok Events 2.0 item, personal data hashed; ip and user agent kept apart so they
+    # can be purged after retention.
+    Column("payload", Text),
+    Column("ip", String(64)),
+    Column("user_agent", Text),
+    Column("match_keys", String(160), nullable=False, server_default=text("''")),
+    Column("value", Float),
+    Column("currency", String(3)),
+    Column("skip_reason", Text),
+    Column("received_at", Float, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    # Retries stop here: TikTok only deduplicates for 48 h (reset when a failed event is replayed).
+    Column("deadline_at", Float, nullable=False),
+    Column("lease_until", Float),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("updated_at", Float, nullable=False),
+    Column("delivered_at", Float),
+    Column("tiktok_code", Integer),
+    Column("tiktok_message", Text),
+    Column("request_id", String(64)),
+    Column("last_error", Text),
+    Index(
+        "ix_events_ready",
+        "pixel_id",
+        "id",
+        sqlite_where=text(_READY),
+        postgresql_where=text(_READY),
+    ),
+    Index(
+        "ix_events_ready_priority",
+        "pixel_id",
+        "priority",
+        "id",
+        sqlite_where=text(_READY),
+        postgresql_where=text(_READY),
+    ),
+    Index(
+        "ix_events_sending",
+        "lease_until",
+        sqlite_where=text("status = 'sending'"),
+        postgresql_where=text("status = 'sending'"),
+    ),
+    Index("ix_events_event_id", "event_id"),
+    Index("ix_events_status_id", "status", "id"),
+    Index(
+        "ix_events_pii",
+        "updated_at",
+        sqlite_where=text("ip IS NOT NULL OR user_agent IS NOT NULL"),
+        postgresql_where=text("ip IS NOT NULL OR user_agent IS NOT NULL"),
+    ),
+)
+
+# Local deduplication: one row per (pixel, event name, event_id) while TikTok would dedupe it.
+dedup_keys = Table(
+    "dedup_keys",
+    metadata,
+    Column("pixel_id", String(64), primary_key=True),
+    Column("event_name", String(100), primary_key=True),
+    Column("event_id", String(128), primary_key=True),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_dedup_keys_expires_at", "expires_at"),
+)
+
+# Outcomes that leave no event row (duplicates), counted for /stats.
+ingest_counters = Table(
+    "ingest_counters",
+    metadata,
+    Column("pixel_id", String(64), primary_key=True),
+    Column("event_name", String(100), primary_key=True),
+    Column("outcome", String(16), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+)
+
+# Click-id memory for cross-device attribution; keyed by hashed identifiers only.
+click_ids = Table(
+    "click_ids",
+    metadata,
+    Column("identity_hash", String(64), primary_key=True),
+    Column("ttclid", Text),
+    Column("ttp", Text),
+    Column("seen_at", Float, nullable=False),
+)
+
+# One row per request to TikTok: the delivery log of the monitoring page.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("pixel_id", String(64), nullable=False),
+    Column("sent_at", Float, nullable=False),
+    Column("event_count", Integer, nullable=False),
+    Column("http_status", Integer),
+    Column("code", Integer),
+    Column("message", Text),
+    Column("request_id", String(64)),
+    Column("latency_ms", Float, nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Index("ix_deliveries_sent_at", "sent_at"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("scopes", String(100), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked", Boolean, nullable=False, server_default=text("false")),
+)

@@ -1,0 +1,90 @@
+"""What an event is once accepted: statuses, priorities and the rows the store hands back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    RETRYING = "retrying"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"
+    SKIPPED = "skipped"
+
+
+READY_STATUSES = (Status.QUEUED.value, Status.RETRYING.value)
+SETTLED_STATUSES = (Status.DELIVERED.value, Status.FAILED.value, Status.SKIPPED.value)
+
+# TikTok deduplicates the same pixel + event + event_id for 48 hours; we mirror it locally and
+# must land every retry inside it.
+DEDUP_WINDOW_SECONDS = 48 * 3600
+
+# Lower sends first when the daily cap is near: money first, page views last.
+_PRIORITY = {
+    "CompletePayment": 0,
+    "Purchase": 0,
+    "PlaceAnOrder": 0,
+    "CompleteRegistration": 1,
+    "Subscribe": 1,
+    "InitiateCheckout": 2,
+    "AddPaymentInfo": 2,
+    "AddToCart": 3,
+    "ViewContent": 5,
+}
+DEFAULT_PRIORITY = 4
+
+
+def event_priority(event_name: str) -> int:
+    return _PRIORITY.get(event_name, DEFAULT_PRIORITY)
+
+
+@dataclass(slots=True)
+class NewEvent:
+    """An accepted event on its way into the store (personal data already hashed)."""
+
+    pixel_id: str
+    event_name: str
+    event_id: str
+    event_time: int
+    status: str  # queued or skipped
+    payload: dict[str, Any] | None
+    ip: str | None
+    user_agent: str | None
+    match_keys: str
+    identity_hashes: tuple[str, ...]
+    has_ttclid: bool
+    has_ttp: bool
+    value: float | None
+    currency: str | None
+    skip_reason: str | None = None
+
+    @property
+    def priority(self) -> int:
+        return event_priority(self.event_name)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOutcome:
+    """What became of one NewEvent: its row id (None for a duplicate) and status."""
+
+    pk: int | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedEvent:
+    """A row claimed for sending."""
+
+    pk: int
+    event_id: str
+    event_name: str
+    payload: str
+    ip: str | None
+    user_agent: str | None
+    attempts: int
+    received_at: float
