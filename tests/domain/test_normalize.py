@@ -1,0 +1,203 @@
+"""Normalising and hashing personal data by TikTok's rules (tiktok-api.md §3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tiktok_ads.domain.consent import ConsentVerdict, read_consent
+from tiktok_ads.domain.currencies import TIKTOK_CURRENCIES
+from tiktok_ads.domain.normalize import (
+    hash_email,
+    hash_external_id,
+    hash_name,
+    hash_phone,
+    hash_zip,
+    is_sha256_hex,
+    normalize_phone,
+    normalize_place,
+    ttclid_from_url,
+)
+from tiktok_ads.errors import EventInvalid, FieldError
+
+EMAIL_VECTOR = "848a771458438fc2ec420560d769fb9b9b86851ee338ec56517baabd79d3bb4f"
+PHONE_VECTOR = "9f7ec22d72092cd3c0b58726ed9c2d91b92e51a3f29837508fb2948bb22dd2fd"
+EXTERNAL_ID_VECTOR = "80fba0ae1c48e3978e43e4efc365e14e12ea0c830ba8ba5b9a2dafc7e3f2ab8b"
+RO_PHONE_HASH = "bc4d7e7d07c12f4ef1c15e16cbdf0c19868e561bff2f2a5a14ba770f97220d67"  # +40721234567
+
+
+def test_email_vector() -> None:
+    """An email is trimmed, lower-cased and hashed: TikTok's published vector."""
+    assert EMAIL_VECTOR == hash_email(" ALICE_abc@gmail.com ")
+
+
+def test_phone_vector() -> None:
+    """A phone is hashed in E.164 with its leading +: TikTok's published vector."""
+    assert PHONE_VECTOR == hash_phone("(+1)2133734253", None)
+
+
+def test_external_id_vector() -> None:
+    """An external_id is hashed as given: TikTok's published vector."""
+    assert EXTERNAL_ID_VECTOR == hash_external_id("user_123")
+
+
+def test_external_id_is_trimmed_but_keeps_its_case() -> None:
+    """Only surrounding whitespace goes; ids are case-sensitive."""
+    assert EXTERNAL_ID_VECTOR == hash_external_id("  user_123\t")
+    assert EXTERNAL_ID_VECTOR != hash_external_id("USER_123")
+
+
+@pytest.mark.parametrize(
+    "hasher",
+    [hash_email, hash_external_id, hash_name, hash_zip, lambda raw: hash_phone(raw, None)],
+)
+def test_hashes_pass_through_lower_cased(hasher: object) -> None:
+    """A value that already is 64 hex characters is lower-cased, never hashed twice."""
+    assert callable(hasher)
+    assert EMAIL_VECTOR == hasher("  " + EMAIL_VECTOR.upper() + " ")
+
+
+def test_is_sha256_hex() -> None:
+    """Exactly 64 hex characters, either case, is a hash; anything else is not."""
+    expected = [True, True, False, False, False]
+    actual = [
+        is_sha256_hex(EMAIL_VECTOR),
+        is_sha256_hex(EMAIL_VECTOR.upper()),
+        is_sha256_hex(EMAIL_VECTOR[:-1]),
+        is_sha256_hex(EMAIL_VECTOR[:-1] + "g"),
+        is_sha256_hex("0x" + EMAIL_VECTOR[2:]),
+    ]
+    assert expected == actual
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["", "   ", "alice", "alice@", "@gmail.com", "alice@gmail", "al ice@gmail.com",
+     "a@b@gmail.com", "alice@.com", "alice@gmail."],
+)  # fmt: skip
+def test_email_must_look_like_an_email(raw: str) -> None:
+    """What is not name@domain.tld is refused with a ValueError."""
+    with pytest.raises(ValueError, match="email"):
+        hash_email(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        ("+40721234567", None, "+40721234567"),
+        ("+40 721 234 567", "US", "+40721234567"),
+        ("0721 234 567", "RO", "+40721234567"),
+        ("0721 234 567", "ro", "+40721234567"),
+        ("0040721234567", None, "+40721234567"),
+        ("0040721234567", "US", "+40721234567"),
+        ("12133734253", None, "+12133734253"),
+        ("(213) 373-4253", "US", "+12133734253"),
+        ("(+1)2133734253", None, "+12133734253"),
+        ("40721234567", "US", "+40721234567"),
+    ],
+)
+def test_normalize_phone(raw: str, region: str | None, expected: str) -> None:
+    """Phones become E.164; national numbers are read in the default region."""
+    assert expected == normalize_phone(raw, region)
+
+
+def test_national_phone_without_region_names_the_setting() -> None:
+    """A national number with no default region explains how to make it readable."""
+    with pytest.raises(ValueError, match="TIKTOK_DEFAULT_PHONE_REGION"):
+        normalize_phone("0721 234 567", None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "region"),
+    [("+1 555", None), ("+40 12", "RO"), ("not a phone", "RO"), ("", "RO"), ("12", "RO")],
+)
+def test_invalid_phone_is_refused(raw: str, region: str | None) -> None:
+    """What libphonenumber does not call valid is refused with a ValueError."""
+    with pytest.raises(ValueError, match="phone"):
+        normalize_phone(raw, region)
+
+
+def test_hash_phone_hashes_the_e164_form() -> None:
+    """A national number and its E.164 form hash the same, the + included."""
+    assert RO_PHONE_HASH == hash_phone("0721 234 567", "RO")
+    assert RO_PHONE_HASH == hash_phone("+40721234567", None)
+
+
+def test_hash_name_trims_and_lower_cases() -> None:
+    """First and last names are trimmed and lower-cased before hashing."""
+    expected = "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90"  # "alice"
+    assert expected == hash_name("  Alice ")
+
+
+def test_hash_zip_drops_spaces() -> None:
+    """Postal codes lose their spaces and case before hashing."""
+    expected = "830e1d4b9838bab1f5c2acdb23e0b502ff13a9832c4632e8d67a1d43d3b7f614"  # "sw1a1aa"
+    assert expected == hash_zip(" SW1A 1AA ")
+
+
+def test_normalize_place_is_raw_lower_case() -> None:
+    """City, state and country are trimmed and lower-cased, not hashed."""
+    assert "bucharest" == normalize_place("  Bucharest ")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://shop.example/?ttclid=E.C.P.abc", "E.C.P.abc"),
+        ("https://shop.example/p?x=1&ttclid=E.C.P.a%2Bb&y=2", "E.C.P.a+b"),
+        ("https://shop.example/p?ttclid=&ttclid=E.C.P.second", "E.C.P.second"),
+        ("https://shop.example/p?xttclid=nope", None),
+        ("https://shop.example/p#ttclid=E.C.P.fragment", None),
+        ("https://shop.example/checkout", None),
+        ("https://shop.example/p?ttclid=", None),
+    ],
+)
+def test_ttclid_from_url(url: str, expected: str | None) -> None:
+    """The click id is the page URL's `ttclid` query parameter, when it has one."""
+    assert expected == ttclid_from_url(url)
+
+
+def test_currency_list() -> None:
+    """TikTok's currency list holds the usual suspects and only 3-letter codes."""
+    assert {"EUR", "USD", "RON", "GBP"} <= TIKTOK_CURRENCIES
+    assert 62 == len(TIKTOK_CURRENCIES)
+    assert all(len(code) == 3 and code.isupper() for code in TIKTOK_CURRENCIES)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, ConsentVerdict(True, None)),
+        (True, ConsentVerdict(True, None)),
+        (False, ConsentVerdict(False, "consent denied")),
+        ({}, ConsentVerdict(True, None)),
+        ({"ad_storage": "granted", "ad_user_data": "granted"}, ConsentVerdict(True, None)),
+        ({"ad_user_data": "denied"}, ConsentVerdict(False, "consent denied: ad_user_data")),
+        ({"ad_storage": "denied"}, ConsentVerdict(False, "consent denied: ad_storage")),
+        (
+            {"ad_storage": "denied", "ad_user_data": "denied"},
+            ConsentVerdict(False, "consent denied: ad_user_data, ad_storage"),
+        ),
+        ({"ad_storage": "granted", "analytics_storage": "denied"}, ConsentVerdict(True, None)),
+    ],
+)
+def test_read_consent(raw: object, expected: ConsentVerdict) -> None:
+    """Booleans and Google Consent Mode objects give a verdict; absent means granted."""
+    assert expected == read_consent(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ("yes", "consent"),
+        (1, "consent"),
+        ([], "consent"),
+        ({"ad_storage": "Denied"}, "consent.ad_storage"),
+        ({"ad_user_data": True}, "consent.ad_user_data"),
+    ],
+)
+def test_unreadable_consent_is_a_field_error(raw: object, field: str) -> None:
+    """Anything but a boolean or a well-formed Consent Mode object names the field."""
+    with pytest.raises(EventInvalid) as caught:
+        read_consent(raw)
+    assert [field] == [error.field for error in caught.value.errors]
+    assert all(isinstance(error, FieldError) for error in caught.value.errors)
