@@ -1,0 +1,59 @@
+"""Access tokens encrypted at rest (Fernet), and API keys stored only as hashes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from tiktok_ads.errors import ConfigurationError
+
+
+class TokenCipher:
+    def __init__(self, secret: str) -> None:
+        # Any operator-chosen secret works: it is stretched into a Fernet key.
+        key = base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest())
+        self._fernet = Fernet(key)
+
+    def encrypt(self, token: str) -> bytes:
+        return self._fernet.encrypt(token.encode())
+
+    def decrypt(self, blob: bytes) -> str:
+        try:
+            return self._fernet.decrypt(blob).decode()
+        except InvalidToken as exc:
+            raise ConfigurationError(
+                "a stored access token cannot be decrypted: TIKTOK_ADS_SECRET_KEY changed?"
+            ) from exc
+
+
+def load_or_create_secret(secret: str | None, sqlite_path: Path | None) -> str:
+    """The configured secret; beside a SQLite database, a generated 0600 key file."""
+    if secret:
+        return secret
+    if sqlite_path is None:
+        raise ConfigurationError(
+            "TIKTOK_ADS_SECRET_KEY must be set when the database is not a local SQLite file "
+            "(every machine needs the same key to read stored access tokens)"
+        )
+    key_file = sqlite_path.with_name(sqlite_path.name + ".key")
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    generated = secrets.token_urlsafe(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(generated + "\n")
+    return generated
+
+
+def hash_api_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def new_api_key() -> str:
+    return "tta_" + secrets.token_urlsafe(30)

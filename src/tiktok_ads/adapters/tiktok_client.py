@@ -1,0 +1,108 @@
+"""TikTok Business API client (httpx). Takes an injected transport; translates every failure.
+
+It reports what TikTok said; what to do about it is `domain.delivery`'s decision.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from tiktok_ads.domain.delivery import TrackAnswer
+from tiktok_ads.errors import TikTokResponseError, TikTokTransportError
+
+TRACK_PATH = "/v1.3/event/track/"
+
+
+@dataclass(frozen=True, slots=True)
+class TimedAnswer:
+    answer: TrackAnswer
+    latency_ms: float
+
+
+class TikTokClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_s: float = 20.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 32,
+    ) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
+            transport=transport,
+            limits=httpx.Limits(max_connections=max_connections),
+            headers={"Content-Type": "application/json", "User-Agent": "tiktok-ads-integration"},
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def track(
+        self,
+        *,
+        access_token: str,
+        pixel_id: str,
+        events: Sequence[dict[str, Any]],
+        test_event_code: str | None = None,
+    ) -> TimedAnswer:
+        """POST one Events API 2.0 request; never raises for what TikTok answers."""
+        body: dict[str, Any] = {"event_source": "web", "event_source_id": pixel_id}
+        if test_event_code:
+            body["test_event_code"] = test_event_code
+        body["data"] = events
+        started = time.perf_counter()
+        try:
+            envelope = await self._post(TRACK_PATH, access_token, orjson.dumps(body))
+            answer = TrackAnswer(
+                http_status=envelope["_http_status"],
+                code=envelope["code"],
+                message=envelope["message"],
+                request_id=envelope["request_id"],
+            )
+        except TikTokResponseError as exc:
+            answer = TrackAnswer(exc.http_status, None, str(exc))
+        except TikTokTransportError as exc:
+            answer = TrackAnswer(None, None, str(exc))
+        return TimedAnswer(answer, (time.perf_counter() - started) * 1000)
+
+    async def _post(self, path: str, access_token: str, content: bytes) -> dict[str, Any]:
+        try:
+            response = await self._client.post(
+                path, content=content, headers={"Access-Token": access_token}
+            )
+        except httpx.TimeoutException as exc:
+            raise TikTokTransportError(f"timeout talking to TikTok ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise TikTokTransportError(f"no answer from TikTok ({type(exc).__name__})") from exc
+        return read_envelope(response)
+
+
+def read_envelope(response: httpx.Response) -> dict[str, Any]:
+    """TikTok's `{code, message, request_id, data}`, whatever the HTTP status says."""
+    try:
+        parsed = orjson.loads(response.content)
+    except orjson.JSONDecodeError as exc:
+        snippet = response.text[:120].replace("\n", " ")
+        raise TikTokResponseError(
+            f"HTTP {response.status_code} without TikTok's JSON envelope: {snippet}",
+            response.status_code,
+        ) from exc
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("code"), int):
+        raise TikTokResponseError(
+            f"HTTP {response.status_code}: JSON without an integer `code`", response.status_code
+        )
+    return {
+        "_http_status": response.status_code,
+        "code": parsed["code"],
+        "message": str(parsed.get("message", "")),
+        "request_id": parsed.get("request_id"),
+        "data": parsed.get("data"),
+    }

@@ -1,0 +1,162 @@
+"""The one place that builds and wires everything. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from tiktok_ads.adapters.clock import Clock, SystemClock
+from tiktok_ads.adapters.crypto import TokenCipher, load_or_create_secret
+from tiktok_ads.adapters.metrics import Metrics
+from tiktok_ads.adapters.store import SqlStore
+from tiktok_ads.adapters.tiktok_client import TikTokClient
+from tiktok_ads.config import Settings
+from tiktok_ads.domain.delivery import RetryPolicy
+from tiktok_ads.domain.inbound import IngestRules
+from tiktok_ads.errors import ConfigurationError
+from tiktok_ads.services.api_keys import ApiKeys
+from tiktok_ads.services.connections import ConnectionService
+from tiktok_ads.services.dispatch import DispatchConfig, Dispatcher
+from tiktok_ads.services.ingest import IngestService
+
+log = logging.getLogger(__name__)
+
+SANDBOX_PIXEL_ID = "CSANDBOX0000000000PX"
+SANDBOX_ACCESS_TOKEN = "5a4d0b0c" * 5  # 40 hex characters, like a real Events API token
+SANDBOX_API_KEY = "sandbox-key"
+SANDBOX_TEST_EVENT_CODE = "TEST00000"
+
+
+@dataclass
+class Container:
+    settings: Settings
+    store: SqlStore
+    clock: Clock
+    metrics: Metrics
+    client: TikTokClient
+    connections: ConnectionService
+    keys: ApiKeys
+    ingest: IngestService
+    dispatcher: Dispatcher
+    emulator_app: Any = None
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _dispatch_task: asyncio.Task[None] | None = None
+
+    async def start(self, *, run_dispatcher: bool = True) -> None:
+        if self.settings.is_sqlite:
+            await self.store.migrate()
+        elif not await self.store.schema_is_current():
+            raise ConfigurationError("the database schema is not current: run `tiktok-ads migrate`")
+        await self.ensure_default_connection()
+        await self.ingest.start()
+        if run_dispatcher:
+            self._stop.clear()
+            self._dispatch_task = asyncio.create_task(self.dispatcher.run(self._stop), name="dispatch")
+
+    async def ensure_default_connection(self) -> None:
+        s = self.settings
+        if s.tiktok_pixel_id and s.tiktok_access_token:
+            await self.connections.connect(
+                pixel_id=s.tiktok_pixel_id,
+                access_token=s.tiktok_access_token,
+                advertiser_id=s.tiktok_advertiser_id,
+                test_mode=s.tiktok_test_mode,
+                test_event_code=s.tiktok_test_event_code,
+                make_default=True,
+            )
+
+    async def stop(self) -> None:
+        """Stop taking work, settle or release what is in flight, close everything."""
+        self._stop.set()
+        if self._dispatch_task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._dispatch_task, timeout=30)
+            self._dispatch_task = None
+        await self.ingest.stop()
+        await self.client.aclose()
+        await self.store.close()
+
+
+def sandbox_settings(settings: Settings) -> Settings:
+    """`--sandbox`: a default pixel, token and API key that only the built-in emulator knows."""
+    updates: dict[str, Any] = {}
+    if not settings.tiktok_pixel_id:
+        updates.update(tiktok_pixel_id=SANDBOX_PIXEL_ID, tiktok_access_token=SANDBOX_ACCESS_TOKEN)
+    if not settings.tiktok_ads_api_key:
+        updates["tiktok_ads_api_key"] = SANDBOX_API_KEY
+    return settings.model_copy(update=updates)
+
+
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    tiktok_transport: httpx.AsyncBaseTransport | None = None,
+    sandbox: bool = False,
+    policy: RetryPolicy | None = None,
+    worker_name: str | None = None,
+) -> Container:
+    clock = clock or SystemClock()
+    emulator_app = None
+    if sandbox:
+        from tiktok_ads.emulator import create_app as create_emulator
+
+        settings = sandbox_settings(settings)
+        emulator_app = create_emulator()
+        tiktok_transport = httpx.ASGITransport(app=emulator_app)
+        settings = settings.model_copy(update={"tiktok_api_base_url": "http://emulator/open_api"})
+    store = SqlStore(settings.database_url)
+    cipher = TokenCipher(load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path()))
+    metrics = Metrics()
+    client = TikTokClient(
+        settings.tiktok_api_base_url,
+        timeout_s=settings.tiktok_request_timeout_seconds,
+        transport=tiktok_transport,
+    )
+    connections = ConnectionService(store, cipher, clock)
+    rules = IngestRules(
+        default_phone_region=settings.tiktok_default_phone_region,
+        attribution_window_days=settings.tiktok_attribution_window_days,
+    )
+    ingest = IngestService(
+        store=store, connections=connections, clock=clock, rules=rules,
+        switches=settings.tracking_switches(), metrics=metrics,
+        max_pending=settings.tiktok_ads_max_pending_events,
+    )
+    dispatcher = Dispatcher(
+        store=store, client=client, connections=connections, clock=clock, metrics=metrics,
+        config=DispatchConfig(
+            batch_size=settings.tiktok_batch_size,
+            linger_s=settings.tiktok_batch_linger_ms / 1000,
+            rps=settings.tiktok_rate_limit_rps,
+            daily_limit=settings.tiktok_daily_event_limit,
+            max_in_flight=settings.tiktok_max_in_flight,
+            lease_s=settings.tiktok_ads_claim_lease_seconds,
+            pii_retention_s=settings.tiktok_ads_pii_retention_hours * 3600,
+            attribution_window_s=settings.tiktok_attribution_window_days * 86400.0,
+        ),
+        policy=policy,
+        wake=ingest.written,
+    )
+    keys = ApiKeys(store, clock, settings.tiktok_ads_api_key)
+    log.debug("built container for %s on %s", worker_name or socket.gethostname(), store.dialect)
+    return Container(settings, store, clock, metrics, client, connections, keys, ingest,
+                     dispatcher, emulator_app)
+
+
+def create_app(settings: Settings | None = None, **kwargs: Any) -> Any:
+    """An ASGI app with everything wired (used by `serve` and by tests)."""
+    from tiktok_ads.entrypoints.api.app import create_api
+
+    run_dispatcher = kwargs.pop("run_dispatcher", True)
+    container = build(settings or Settings(), **kwargs)
+    app = create_api(container, run_dispatcher=run_dispatcher)
+    if container.emulator_app is not None:
+        app.mount("/sandbox", container.emulator_app)
+    return app

@@ -1,0 +1,62 @@
+"""The FastAPI application: routes under /api/integrations/tiktok-ads, ops at the root."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+
+import tiktok_ads
+from tiktok_ads.entrypoints.api import errors, routes_connections, routes_events, routes_ops, schemas
+
+if TYPE_CHECKING:
+    from tiktok_ads.bootstrap import Container
+
+PREFIX = "/api/integrations/tiktok-ads"
+
+
+def create_api(container: Container, *, run_dispatcher: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await container.start(run_dispatcher=run_dispatcher)
+        try:
+            yield
+        finally:
+            await container.stop()
+
+    app = FastAPI(
+        title="tiktok-ads-integration",
+        version=tiktok_ads.__version__,
+        description="Server-side TikTok Events API 2.0 delivery for ticket shops: events in, "
+        "hashed, stored durably, batched to TikTok with retries and deduplication. "
+        "Authenticate with `Authorization: Bearer <API key>`.",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    errors.install(app)
+    app.include_router(routes_ops.router)
+    app.include_router(routes_events.router, prefix=PREFIX)
+    app.include_router(routes_connections.router, prefix=PREFIX)
+    _document_bodies(app)
+    return app
+
+
+def _document_bodies(app: FastAPI) -> None:
+    """Add the bodies we read by hand to the OpenAPI components."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = build()
+        components = spec.setdefault("components", {}).setdefault("schemas", {})
+        for model in schemas.DOC_MODELS:
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(schema.pop("$defs", {}))
+            components[model.__name__] = schema
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]

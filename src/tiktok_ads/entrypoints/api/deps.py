@@ -1,0 +1,65 @@
+"""Request plumbing shared by the routes: the container, API-key auth, capped JSON bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from fastapi import Request
+
+from tiktok_ads.entrypoints.api.errors import CODE_AUTH, CODE_FORBIDDEN, ApiError
+from tiktok_ads.errors import FieldError
+from tiktok_ads.services.api_keys import Principal
+
+if TYPE_CHECKING:
+    from tiktok_ads.bootstrap import Container
+
+
+def container(request: Request) -> Container:
+    return request.app.state.container  # type: ignore[no-any-return]
+
+
+def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency: a valid `Authorization: Bearer <key>` whose key has `scope`."""
+
+    async def check(request: Request) -> Principal:
+        header = request.headers.get("authorization", "")
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            raise ApiError(401, CODE_AUTH, "missing API key: send Authorization: Bearer <key>",
+                           headers={"WWW-Authenticate": "Bearer"})
+        principal = await container(request).keys.authenticate(raw.strip())
+        if principal is None:
+            raise ApiError(401, CODE_AUTH, "invalid API key", headers={"WWW-Authenticate": "Bearer"})
+        if not principal.may(scope):
+            raise ApiError(403, CODE_FORBIDDEN, f"this API key lacks the '{scope}' right")
+        return principal
+
+    return check
+
+
+async def read_json(request: Request) -> Any:
+    """The body as JSON, refused past TIKTOK_ADS_MAX_BODY_BYTES (by Content-Length first)."""
+    cap = container(request).settings.tiktok_ads_max_body_bytes
+    too_large = ApiError(413, 40002, f"request body larger than {cap} bytes",
+                         [FieldError("body", f"at most {cap} bytes")])
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > cap:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            raise too_large
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not body:
+        raise ApiError(422, 40002, "empty body: send a JSON object",
+                       [FieldError("body", "must be a JSON object")])
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(422, 40002, f"body is not valid JSON: {exc.msg} at {exc.pos}",
+                       [FieldError("body", "not valid JSON")]) from exc

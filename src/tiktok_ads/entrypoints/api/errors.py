@@ -1,0 +1,79 @@
+"""Every error a caller can cause becomes our JSON envelope with the right HTTP status."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from tiktok_ads.entrypoints.api.responses import error_response
+from tiktok_ads.errors import FieldError, NotFound, StoreError, UnknownConnection, ValidationFailed
+from tiktok_ads.services.ingest import Overloaded
+
+log = logging.getLogger(__name__)
+
+CODE_AUTH = 40101
+CODE_FORBIDDEN = 40103
+CODE_NOT_FOUND = 40400
+CODE_RATE_LIMITED = 40100
+CODE_SERVER = 50000
+
+
+class ApiError(Exception):
+    """An HTTP-level refusal raised by our routes (auth, size, not found...)."""
+
+    def __init__(
+        self, status: int, code: int, message: str, errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.errors = errors or []
+        self.headers = headers
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> Response:
+        return error_response(exc.status, exc.code, exc.message, exc.errors, exc.headers)
+
+    @app.exception_handler(ValidationFailed)
+    async def _invalid(_: Request, exc: ValidationFailed) -> Response:
+        code = 40001 if isinstance(exc, UnknownConnection) else exc.code
+        return error_response(422, code, exc.message, exc.errors)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> Response:
+        return error_response(404, CODE_NOT_FOUND, str(exc))
+
+    @app.exception_handler(Overloaded)
+    async def _overloaded(_: Request, exc: Overloaded) -> Response:
+        return error_response(429, CODE_RATE_LIMITED, str(exc), headers={"Retry-After": "1"})
+
+    @app.exception_handler(StoreError)
+    async def _store(_: Request, exc: StoreError) -> Response:
+        log.error("database unavailable: %s", exc)
+        return error_response(503, CODE_SERVER, "database unavailable; nothing was accepted",
+                              headers={"Retry-After": "5"})
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(_: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            FieldError(".".join(str(p) for p in err.get("loc", ())), str(err.get("msg", "")))
+            for err in exc.errors()
+        ]
+        message = f"{errors[0].field}: {errors[0].message}" if errors else "invalid request"
+        return error_response(422, 40002, message, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        code = CODE_NOT_FOUND if exc.status_code == 404 else 40002
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> Response:
+        log.exception("unexpected error")
+        return error_response(500, CODE_SERVER, "internal error")

@@ -1,0 +1,108 @@
+"""GET /connection, GET /connections, POST /connect: pixels, tokens, health."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from tiktok_ads.adapters.store import ConnectionRow
+from tiktok_ads.entrypoints.api import schemas
+from tiktok_ads.entrypoints.api.deps import container, read_json, require
+from tiktok_ads.entrypoints.api.errors import ApiError
+from tiktok_ads.entrypoints.api.responses import JsonResponse
+from tiktok_ads.errors import EventInvalid, FieldError, NotFound
+
+router = APIRouter(tags=["connections"])
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def connection_view(row: ConnectionRow, queue_depth: int) -> dict[str, Any]:
+    """The product description's shape, plus health; never the token."""
+    return {
+        "connected": row.healthy,
+        "pixel_id": row.pixel_id,
+        "advertiser_id": row.advertiser_id,
+        "test_mode": row.test_mode,
+        "test_event_code": row.test_event_code,
+        "last_event_sent": _iso(row.last_event_sent_at),
+        "default": row.is_default,
+        "healthy": row.healthy,
+        "health": {
+            "code": row.health_code,
+            "message": row.health_message,
+            "checked_at": _iso(row.health_checked_at),
+            "held": not row.healthy,
+        },
+        "queue_depth": queue_depth,
+        "last_error": row.health_message,
+    }
+
+
+@router.get("/connection", summary="One connection (default: the default pixel) and its health")
+async def get_connection(
+    request: Request, pixel_id: str | None = Query(None), _: Any = Depends(require("events"))
+) -> JsonResponse:
+    c = container(request)
+    row = await c.store.get_connection(pixel_id)
+    if row is None:
+        if pixel_id is not None:
+            raise NotFound(f"no connection for pixel {pixel_id!r}")
+        return JsonResponse({"connected": False, "pixel_id": None, "advertiser_id": None,
+                             "test_mode": c.settings.tiktok_test_mode, "last_event_sent": None})
+    depth = await c.store.queue_depth()
+    return JsonResponse(connection_view(row, depth.get(row.pixel_id, 0)))
+
+
+@router.get("/connections", summary="Every connection (multi-pixel)")
+async def list_connections(request: Request, _: Any = Depends(require("events"))) -> JsonResponse:
+    c = container(request)
+    depth = await c.store.queue_depth()
+    rows = await c.store.list_connections()
+    return JsonResponse({"connections": [connection_view(r, depth.get(r.pixel_id, 0)) for r in rows]})
+
+
+def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise EventInvalid([FieldError(name, "is required")])
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise EventInvalid([FieldError(name, "must be a string")])
+    return value.strip() or None
+
+
+@router.post(
+    "/connect",
+    summary="Create or replace a connection (pixel + access token)",
+    openapi_extra=schemas.request_body(schemas.ConnectIn),
+    responses=schemas.ERRORS,
+)
+async def connect(request: Request, _: Any = Depends(require("admin"))) -> JsonResponse:
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ApiError(422, 40002, "body: must be a JSON object", [FieldError("body", "must be an object")])
+    for flag in ("test_mode", "default"):
+        if flag in body and not isinstance(body[flag], bool):
+            raise EventInvalid([FieldError(flag, "must be true or false")])
+    c = container(request)
+    row = await c.connections.connect(
+        pixel_id=_text(body, "pixel_id", required=True) or "",
+        access_token=_text(body, "access_token", required=True) or "",
+        advertiser_id=_text(body, "advertiser_id"),
+        test_mode=bool(body.get("test_mode", False)),
+        test_event_code=_text(body, "test_event_code"),
+        make_default=bool(body.get("default", False)),
+    )
+    c.ingest.written.set()  # a held queue may go again: wake the dispatcher
+    depth = await c.store.queue_depth()
+    return JsonResponse({"success": True, **connection_view(row, depth.get(row.pixel_id, 0))})

@@ -1,0 +1,33 @@
+"""Health, readiness and Prometheus metrics (no API key: probes and scrapers call them)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from tiktok_ads.entrypoints.api.deps import container
+from tiktok_ads.entrypoints.api.responses import JsonResponse
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="The process answers")
+async def healthz() -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@router.get("/readyz", summary="The database answers (503 when it does not)")
+async def readyz(request: Request) -> JsonResponse:
+    if await container(request).store.ping():
+        return JsonResponse({"status": "ok", "database": "ok"})
+    return JsonResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+
+
+@router.get("/metrics", summary="Prometheus text format")
+async def metrics(request: Request) -> Response:
+    c = container(request)
+    depth = await c.store.queue_depth()
+    for row in await c.store.list_connections():
+        c.metrics.queue_depth.labels(row.pixel_id).set(depth.get(row.pixel_id, 0))
+        c.metrics.connection_healthy.labels(row.pixel_id).set(int(row.healthy))
+    return Response(c.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,0 +1,140 @@
+"""Request and response shapes, for the OpenAPI document (validation lives in domain.inbound)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class UserIn(BaseModel):
+    email: str | list[str] | None = Field(None, description="Raw or SHA-256 hex; hashed here")
+    phone: str | list[str] | None = Field(
+        None, description="E.164, or national with TIKTOK_DEFAULT_PHONE_REGION; hashed here"
+    )
+    external_id: str | list[str] | None = Field(None, description="Your user id; hashed here")
+    ttclid: str | None = Field(None, description="TikTok click id (else taken from page_url)")
+    ttp: str | None = Field(None, description="The _ttp cookie")
+    first_name: str | None = None
+    last_name: str | None = None
+    zip_code: str | None = None
+    city: str | None = None
+    state: str | None = None
+    country: str | None = None
+    locale: str | None = None
+
+
+class ContentIn(BaseModel):
+    content_id: str | int
+    content_name: str | None = None
+    content_category: str | None = None
+    quantity: int | None = Field(None, ge=1)
+    price: float | None = Field(None, ge=0)
+    brand: str | None = None
+
+
+class PropertiesIn(BaseModel):
+    value: float | None = Field(None, ge=0)
+    currency: str | None = Field(None, description="ISO 4217, from TikTok's list")
+    content_type: Literal["product", "product_group"] | None = None
+    contents: list[ContentIn] | None = None
+    order_id: str | int | None = None
+    query: str | None = None
+    description: str | None = None
+
+
+class ContextIn(BaseModel):
+    page_url: str | None = None
+    referrer: str | None = None
+    user_agent: str | None = None
+    ip: str | None = None
+    locale: str | None = None
+    ttclid: str | None = None
+    ttp: str | None = None
+
+
+class ConsentModeIn(BaseModel):
+    ad_storage: Literal["granted", "denied"] | None = None
+    ad_user_data: Literal["granted", "denied"] | None = None
+
+
+class EventIn(BaseModel):
+    event_type: str = Field(description="CompletePayment, AddToCart, ... or a custom name")
+    event_time: int | str | None = Field(
+        None, description="Unix seconds, 13-digit milliseconds or ISO-8601; default: receipt"
+    )
+    event_id: str | int | None = Field(None, description="Share it with the Pixel; generated if absent")
+    pixel_id: str | None = Field(None, description="Default connection when absent")
+    user: UserIn | None = None
+    properties: PropertiesIn | None = None
+    context: ContextIn | None = None
+    limited_data_use: bool | None = None
+    consent: bool | ConsentModeIn | None = Field(
+        None, description="false or a denied Consent Mode key: stored as skipped, never sent"
+    )
+
+
+class BatchIn(BaseModel):
+    events: list[EventIn] = Field(min_length=1, max_length=1000)
+
+
+class ConnectIn(BaseModel):
+    pixel_id: str
+    access_token: str = Field(description="Events API token; stored encrypted, never returned")
+    advertiser_id: str | None = None
+    test_mode: bool = False
+    test_event_code: str | None = None
+    default: bool = Field(False, description="Make this the connection for events without pixel_id")
+
+
+class EventAccepted(BaseModel):
+    success: bool
+    event_id: str
+    pixel_id: str | None = None
+    status: Literal["queued", "duplicate", "skipped", "delivered", "failed", "sending", "retrying"]
+    code: int
+    message: str
+    reason: str | None = None
+    request_id: str | None = None
+
+
+class BatchResult(BaseModel):
+    index: int
+    event_id: str | None
+    status: Literal["queued", "duplicate", "skipped", "rejected"]
+    errors: list[dict[str, str]] = []
+    reason: str | None = None
+
+
+class BatchAccepted(BaseModel):
+    success: bool
+    accepted: int
+    rejected: int
+    results: list[BatchResult]
+
+
+class ErrorOut(BaseModel):
+    success: Literal[False]
+    code: int
+    message: str
+    errors: list[dict[str, str]]
+
+
+def request_body(model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` declaring a JSON body we read ourselves (to cap and validate it our way)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+        }
+    }
+
+
+DOC_MODELS: list[type[BaseModel]] = [EventIn, BatchIn, ConnectIn]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "No or wrong API key (code 40101)"},
+    403: {"model": ErrorOut, "description": "The key lacks the right"},
+    413: {"model": ErrorOut, "description": "Body too large"},
+    422: {"model": ErrorOut, "description": "Invalid input; `errors` names each field"},
+    429: {"model": ErrorOut, "description": "Overloaded; see Retry-After (code 40100)"},
+}

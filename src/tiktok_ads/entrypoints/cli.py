@@ -1,0 +1,187 @@
+"""The `tiktok-ads` command. Every option can also come from the env var shown in --help."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from typing import Any
+
+import click
+
+from tiktok_ads.config import Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's message names the variable; show it plainly
+        raise click.ClickException(f"bad configuration: {exc}") from exc
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tiktok-ads-integration")
+def main() -> None:
+    """tiktok-ads-integration: server-side TikTok conversion tracking for ticket shops.
+
+    Settings come from the environment (DATABASE_URL, TIKTOK_PIXEL_ID, TIKTOK_ACCESS_TOKEN, ...;
+    see the README).
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="TIKTOK_ADS_HOST",
+              show_envvar=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, envvar="TIKTOK_ADS_PORT",
+              show_envvar=True, help="Port to listen on.")
+@click.option("--sandbox", is_flag=True, envvar="TIKTOK_ADS_SANDBOX", show_envvar=True,
+              help="Deliver to the built-in TikTok emulator (mounted at /sandbox) instead of "
+              "TikTok; creates a sandbox pixel and the API key 'sandbox-key' unless set.")
+@click.option("--log-level", default="INFO", envvar="TIKTOK_ADS_LOG_LEVEL", show_envvar=True,
+              show_default=True)
+def serve(host: str, port: int, sandbox: bool, log_level: str) -> None:
+    """Run the HTTP API, the monitoring endpoints and a delivery worker in one process."""
+    import uvicorn
+
+    from tiktok_ads.bootstrap import SANDBOX_API_KEY, create_app
+
+    _logging(log_level)
+    settings = _settings()
+    app = create_app(settings, sandbox=sandbox)
+    base = f"http://{host}:{port}"
+    if sandbox:
+        key = "$TIKTOK_ADS_API_KEY" if settings.tiktok_ads_api_key else SANDBOX_API_KEY
+        click.echo(
+            f"Sandbox: events go to the built-in TikTok emulator ({base}/sandbox/_emulator/events).\n"
+            f"Try:  curl -s -X POST {base}/api/integrations/tiktok-ads/events "
+            f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
+            "-d '{\"event_type\":\"ViewContent\",\"event_id\":\"hello-1\"}'"
+        )
+    uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), access_log=False,
+                timeout_graceful_shutdown=30)
+
+
+@main.command()
+@click.option("--log-level", default="INFO", envvar="TIKTOK_ADS_LOG_LEVEL", show_envvar=True,
+              show_default=True)
+def worker(log_level: str) -> None:
+    """Deliver queued events only (scale-out: run several, on PostgreSQL)."""
+    from tiktok_ads.bootstrap import build
+
+    _logging(log_level)
+    container = build(_settings())
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await container.start(run_dispatcher=True)
+        await stop.wait()
+        await container.stop()
+
+    asyncio.run(run())
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (DATABASE_URL)."""
+    from tiktok_ads.adapters.store import SqlStore
+
+    async def run() -> None:
+        store = SqlStore(_settings().database_url)
+        try:
+            await store.migrate()
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+    click.echo("database schema is current")
+
+
+@main.group()
+def keys() -> None:
+    """API keys for our own HTTP API."""
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="Who the key is for.")
+@click.option("--scope", "scopes", multiple=True, default=("events",), show_default=True,
+              type=click.Choice(["events", "admin"]),
+              help="events: send and read events; admin: also connect pixels.")
+def keys_create(name: str, scopes: tuple[str, ...]) -> None:
+    """Create a key; it is printed once and only its hash is stored."""
+    from tiktok_ads.bootstrap import build
+
+    async def run() -> str:
+        container = build(_settings())
+        try:
+            await container.store.migrate() if container.settings.is_sqlite else None
+            return await container.keys.create(name, frozenset(scopes))
+        finally:
+            await container.client.aclose()
+            await container.store.close()
+
+    click.echo(asyncio.run(run()))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(as_json: bool) -> None:
+    """Connections, their health, and event counts by status."""
+    from tiktok_ads.adapters.store import SqlStore
+
+    async def run() -> dict[str, Any]:
+        store = SqlStore(_settings().database_url)
+        try:
+            if not await store.schema_is_current():
+                raise click.ClickException("database schema is not current: run `tiktok-ads migrate`")
+            conns = await store.list_connections()
+            return {
+                "connections": [
+                    {"pixel_id": c.pixel_id, "default": c.is_default, "healthy": c.healthy,
+                     "test_mode": c.test_mode, "health_message": c.health_message}
+                    for c in conns
+                ],
+                "queue_depth": await store.queue_depth(),
+                **(await store.stats()),
+            }
+        finally:
+            await store.close()
+
+    report = asyncio.run(run())
+    if as_json:
+        import orjson
+
+        click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+        return
+    for c in report["connections"]:
+        health = "healthy" if c["healthy"] else f"HELD ({c['health_message']})"
+        click.echo(f"pixel {c['pixel_id']}{' (default)' if c['default'] else ''}: {health}, "
+                   f"queue {report['queue_depth'].get(c['pixel_id'], 0)}")
+    click.echo("events by status: " + ", ".join(
+        f"{k}={v}" for k, v in sorted(report["by_status"].items())) if report["by_status"] else
+        "no events yet")
+
+
+def _attach_emulator() -> None:
+    try:
+        from tiktok_ads.emulator.cli import emulator_command
+    except ImportError as exc:  # pragma: no cover - the emulator ships with the package
+        click.echo(f"emulator unavailable: {exc}", err=True)
+        return
+    main.add_command(emulator_command)
+
+
+_attach_emulator()
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

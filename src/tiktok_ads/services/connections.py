@@ -1,0 +1,82 @@
+"""Connections: each organiser's pixel with its (encrypted) access token and test mode."""
+
+from __future__ import annotations
+
+import re
+
+from tiktok_ads.adapters.clock import Clock
+from tiktok_ads.adapters.crypto import TokenCipher
+from tiktok_ads.adapters.store import ConnectionRow, SqlStore
+from tiktok_ads.errors import EventInvalid, FieldError, UnknownConnection
+
+_PIXEL = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CACHE_SECONDS = 5.0
+
+
+class ConnectionService:
+    def __init__(self, store: SqlStore, cipher: TokenCipher, clock: Clock) -> None:
+        self._store = store
+        self._cipher = cipher
+        self._clock = clock
+        self._cache: dict[str | None, tuple[float, ConnectionRow]] = {}
+
+    async def connect(
+        self,
+        *,
+        pixel_id: str,
+        access_token: str,
+        advertiser_id: str | None = None,
+        test_mode: bool = False,
+        test_event_code: str | None = None,
+        make_default: bool = False,
+    ) -> ConnectionRow:
+        errors = []
+        if not _PIXEL.match(pixel_id or ""):
+            errors.append(FieldError("pixel_id", "must be 1-64 letters, digits, '-' or '_'"))
+        if not access_token or not access_token.strip() or len(access_token) > 512:
+            errors.append(FieldError("access_token", "must be a non-empty token"))
+        if test_mode and not test_event_code:
+            errors.append(FieldError("test_event_code", "is required when test_mode is true"))
+        if errors:
+            raise EventInvalid(errors)
+        if not make_default and await self._store.get_connection(None) is None:
+            make_default = True  # the first connection is the default one
+        row = await self._store.upsert_connection(
+            pixel_id=pixel_id,
+            access_token_enc=self._cipher.encrypt(access_token.strip()),
+            advertiser_id=advertiser_id,
+            test_mode=test_mode,
+            test_event_code=test_event_code,
+            is_default=make_default,
+            now=self._clock.now(),
+        )
+        self._cache.clear()
+        return row
+
+    async def resolve(self, pixel_id: str | None) -> ConnectionRow:
+        """The connection an event goes to; unknown pixels are the caller's error (40001)."""
+        now = self._clock.now()
+        cached = self._cache.get(pixel_id)
+        if cached and now - cached[0] < _CACHE_SECONDS:
+            return cached[1]
+        row = await self._store.get_connection(pixel_id)
+        if row is None:
+            if pixel_id is None:
+                raise UnknownConnection(
+                    [FieldError("pixel_id", "no pixel given and no default connection: set "
+                                "TIKTOK_PIXEL_ID/TIKTOK_ACCESS_TOKEN or POST /connect", 40001)]
+                )
+            raise UnknownConnection(
+                [FieldError("pixel_id", f"unknown pixel {pixel_id!r}: POST /connect first", 40001)]
+            )
+        self._cache[pixel_id] = (now, row)
+        return row
+
+    async def all(self) -> list[ConnectionRow]:
+        return await self._store.list_connections()
+
+    def access_token(self, row: ConnectionRow) -> str:
+        return self._cipher.decrypt(row.access_token_enc)
+
+    def forget(self) -> None:
+        self._cache.clear()

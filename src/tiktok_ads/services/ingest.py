@@ -1,0 +1,201 @@
+"""Ingest: validate and hash an event, then make it durable through a group commit.
+
+Requests hand their events to one writer task; while it commits, more arrive, and the next
+commit takes them all at once: one transaction and one fsync for many requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tiktok_ads.adapters.clock import Clock
+from tiktok_ads.adapters.metrics import Metrics
+from tiktok_ads.adapters.store import SqlStore
+from tiktok_ads.domain.events import IngestOutcome, NewEvent, Status
+from tiktok_ads.domain.inbound import IngestRules, PreparedEvent, prepare_event, tracking_switch
+from tiktok_ads.errors import TikTokAdsError, ValidationFailed
+from tiktok_ads.services.connections import ConnectionService
+
+_MAX_GROUP = 4000
+
+
+class Overloaded(TikTokAdsError):
+    """More events wait for the disk than we accept to hold in memory: retry shortly."""
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    event_id: str
+    pixel_id: str
+    event_name: str
+    pk: int | None
+    status: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    errors: ValidationFailed
+
+
+@dataclass(slots=True)
+class _Pending:
+    items: list[NewEvent]
+    done: asyncio.Future[list[IngestOutcome]]
+
+
+class IngestService:
+    def __init__(
+        self,
+        *,
+        store: SqlStore,
+        connections: ConnectionService,
+        clock: Clock,
+        rules: IngestRules,
+        switches: dict[str, bool],
+        metrics: Metrics,
+        max_pending: int = 50_000,
+    ) -> None:
+        self._store = store
+        self._connections = connections
+        self._clock = clock
+        self._rules = rules
+        self._switches = switches
+        self._metrics = metrics
+        self._max_pending = max_pending
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._pending_events = 0
+        self._writer: asyncio.Task[None] | None = None
+        self.written = asyncio.Event()  # set after each commit: wakes an in-process dispatcher
+
+    async def start(self) -> None:
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_loop(), name="ingest-writer")
+
+    async def stop(self) -> None:
+        """Finish what was handed in, then stop."""
+        if self._writer is None:
+            return
+        while self._pending_events:
+            await asyncio.sleep(0.01)
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
+        self._writer = None
+
+    async def submit(self, raw: object) -> Accepted:
+        """One event: raises ValidationFailed (the caller's error) or Overloaded."""
+        item, accepted = await self._prepare(raw)
+        (outcome,) = await self._commit([item])
+        return self._settle(accepted, outcome)
+
+    async def submit_many(self, raws: Sequence[object]) -> list[Accepted | Refused]:
+        """Many events in one commit; each invalid one is refused on its own."""
+        results: list[Accepted | Refused] = []
+        items: list[NewEvent] = []
+        slots: list[int] = []
+        for raw in raws:
+            try:
+                item, accepted = await self._prepare(raw)
+            except ValidationFailed as exc:
+                results.append(Refused(exc))
+                # No labels from refused input: it would let callers mint time series.
+                self._metrics.received.labels("", "", "rejected").inc()
+                continue
+            slots.append(len(results))
+            results.append(accepted)
+            items.append(item)
+        if items:
+            outcomes = await self._commit(items)
+            for slot, outcome in zip(slots, outcomes, strict=True):
+                accepted = results[slot]
+                assert isinstance(accepted, Accepted)
+                results[slot] = self._settle(accepted, outcome)
+        return results
+
+    async def _prepare(self, raw: object) -> tuple[NewEvent, Accepted]:
+        prepared = prepare_event(raw, now=self._clock.now(), rules=self._rules)
+        connection = await self._connections.resolve(prepared.pixel_id)
+        reason = self._skip_reason(prepared)
+        item = _new_event(prepared, connection.pixel_id, reason)
+        accepted = Accepted(prepared.event_id, connection.pixel_id, prepared.event_name, None,
+                            item.status, reason)
+        return item, accepted
+
+    def _skip_reason(self, prepared: PreparedEvent) -> str | None:
+        if not prepared.consent.granted:
+            return prepared.consent.reason or "consent denied"
+        switch = tracking_switch(prepared.event_name)
+        if switch is not None and not self._switches.get(switch, True):
+            return f"event type switched off (TIKTOK_TRACK_{switch.upper()}=false)"
+        return None
+
+    def _settle(self, accepted: Accepted, outcome: IngestOutcome) -> Accepted:
+        self._metrics.received.labels(accepted.pixel_id, accepted.event_name, outcome.status).inc()
+        return Accepted(accepted.event_id, accepted.pixel_id, accepted.event_name, outcome.pk,
+                        outcome.status, accepted.reason)
+
+    async def _commit(self, items: list[NewEvent]) -> list[IngestOutcome]:
+        if self._pending_events + len(items) > self._max_pending:
+            raise Overloaded("too many events waiting to be stored; retry in a second")
+        if self._writer is None:
+            await self.start()
+        done: asyncio.Future[list[IngestOutcome]] = asyncio.get_running_loop().create_future()
+        self._pending_events += len(items)
+        self._queue.put_nowait(_Pending(items, done))
+        return await done
+
+    async def _write_loop(self) -> None:
+        while True:
+            group = [await self._queue.get()]
+            size = len(group[0].items)
+            while size < _MAX_GROUP and not self._queue.empty():
+                nxt = self._queue.get_nowait()
+                group.append(nxt)
+                size += len(nxt.items)
+            items = [item for pending in group for item in pending.items]
+            try:
+                outcomes = await self._store.add_events(
+                    items, self._clock.now(), self._rules.attribution_window_days * 86400.0
+                )
+            except Exception as exc:  # the store failed: every waiting request must hear it
+                for pending in group:
+                    if not pending.done.done():
+                        pending.done.set_exception(exc)
+            else:
+                start = 0
+                for pending in group:
+                    end = start + len(pending.items)
+                    if not pending.done.done():
+                        pending.done.set_result(outcomes[start:end])
+                    start = end
+                self.written.set()
+            finally:
+                self._pending_events -= size
+
+
+def _new_event(prepared: PreparedEvent, pixel_id: str, skip_reason: str | None) -> NewEvent:
+    skipped = skip_reason is not None
+    consent_denied = not prepared.consent.granted
+    user = prepared.payload.get("user", {}) if prepared.payload else {}
+    return NewEvent(
+        pixel_id=pixel_id,
+        event_name=prepared.event_name,
+        event_id=prepared.event_id,
+        event_time=prepared.event_time,
+        status=Status.SKIPPED.value if skipped else Status.QUEUED.value,
+        # A skipped event keeps only its metadata: nothing personal is stored for it.
+        payload=None if skipped else prepared.payload,
+        ip=None if skipped else prepared.ip,
+        user_agent=None if skipped else prepared.user_agent,
+        match_keys="" if skipped else ",".join(prepared.match_keys),
+        identity_hashes=() if skipped else prepared.identity_hashes,
+        has_ttclid="ttclid" in user,
+        has_ttp="ttp" in user,
+        value=None if consent_denied else prepared.value,
+        currency=None if consent_denied else prepared.currency,
+        skip_reason=skip_reason,
+    )
