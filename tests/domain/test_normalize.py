@@ -27,23 +27,28 @@ RO_PHONE_HASH = "bc4d7e7d07c12f4ef1c15e16cbdf0c19868e561bff2f2a5a14ba770f97220d6
 
 def test_email_vector() -> None:
     """An email is trimmed, lower-cased and hashed: TikTok's published vector."""
-    assert EMAIL_VECTOR == hash_email(" ALICE_abc@gmail.com ")
+    expected = EMAIL_VECTOR
+    assert expected == hash_email(" ALICE_abc@gmail.com ")
 
 
 def test_phone_vector() -> None:
     """A phone is hashed in E.164 with its leading +: TikTok's published vector."""
-    assert PHONE_VECTOR == hash_phone("(+1)2133734253", None)
+    expected = PHONE_VECTOR
+    assert expected == hash_phone("(+1)2133734253", None)
 
 
 def test_external_id_vector() -> None:
     """An external_id is hashed as given: TikTok's published vector."""
-    assert EXTERNAL_ID_VECTOR == hash_external_id("user_123")
+    expected = EXTERNAL_ID_VECTOR
+    assert expected == hash_external_id("user_123")
 
 
 def test_external_id_is_trimmed_but_keeps_its_case() -> None:
     """Only surrounding whitespace goes; ids are case-sensitive."""
-    assert EXTERNAL_ID_VECTOR == hash_external_id("  user_123\t")
-    assert EXTERNAL_ID_VECTOR != hash_external_id("USER_123")
+    expected = EXTERNAL_ID_VECTOR
+    assert expected == hash_external_id("  user_123\t")
+    expected = EXTERNAL_ID_VECTOR
+    assert expected != hash_external_id("USER_123")
 
 
 @pytest.mark.parametrize(
@@ -53,7 +58,8 @@ def test_external_id_is_trimmed_but_keeps_its_case() -> None:
 def test_hashes_pass_through_lower_cased(hasher: object) -> None:
     """A value that already is 64 hex characters is lower-cased, never hashed twice."""
     assert callable(hasher)
-    assert EMAIL_VECTOR == hasher("  " + EMAIL_VECTOR.upper() + " ")
+    expected = EMAIL_VECTOR
+    assert expected == hasher("  " + EMAIL_VECTOR.upper() + " ")
 
 
 def test_is_sha256_hex() -> None:
@@ -118,8 +124,10 @@ def test_invalid_phone_is_refused(raw: str, region: str | None) -> None:
 
 def test_hash_phone_hashes_the_e164_form() -> None:
     """A national number and its E.164 form hash the same, the + included."""
-    assert RO_PHONE_HASH == hash_phone("0721 234 567", "RO")
-    assert RO_PHONE_HASH == hash_phone("+40721234567", None)
+    expected = RO_PHONE_HASH
+    assert expected == hash_phone("0721 234 567", "RO")
+    expected = RO_PHONE_HASH
+    assert expected == hash_phone("+40721234567", None)
 
 
 def test_hash_name_trims_and_lower_cases() -> None:
@@ -136,7 +144,8 @@ def test_hash_zip_drops_spaces() -> None:
 
 def test_normalize_place_is_raw_lower_case() -> None:
     """City, state and country are trimmed and lower-cased, not hashed."""
-    assert "bucharest" == normalize_place("  Bucharest ")
+    expected = "bucharest"
+    assert expected == normalize_place("  Bucharest ")
 
 
 @pytest.mark.parametrize(
@@ -159,7 +168,8 @@ def test_ttclid_from_url(url: str, expected: str | None) -> None:
 def test_currency_list() -> None:
     """TikTok's currency list holds the usual suspects and only 3-letter codes."""
     assert {"EUR", "USD", "RON", "GBP"} <= TIKTOK_CURRENCIES
-    assert 62 == len(TIKTOK_CURRENCIES)
+    expected = 62
+    assert expected == len(TIKTOK_CURRENCIES)
     assert all(len(code) == 3 and code.isupper() for code in TIKTOK_CURRENCIES)
 
 

@@ -220,8 +220,11 @@ def _ip(context: dict[str, Any], errors: list[FieldError]) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _ip_text(text: str) -> str:
-    """The address in its canonical form (compressed IPv6); ValueError when not an address."""
-    return str(ip_address(text))
+    """The canonical form (compressed IPv6; a dual-stack socket's ::ffff:a.b.c.d as a.b.c.d,
+    the address the browser really had); ValueError when not an address."""
+    address = ip_address(text)
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
 
 
 def _properties(props: dict[str, Any], errors: list[FieldError]) -> dict[str, Any]:
