@@ -1,0 +1,181 @@
+"""The store on SQLite and PostgreSQL: dedup, claims, settling, leases, quota, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from tiktok_ads.adapters.store import DeliveryRecord, SqlStore
+from tiktok_ads.adapters.store.schema import metadata
+from tiktok_ads.domain.events import DEDUP_WINDOW_SECONDS, NewEvent
+
+NOW = 1_760_000_000.0
+PIXEL = "CPIXEL00000000000001"
+
+
+def new_event(event_id: str, name: str = "CompletePayment", **kw: Any) -> NewEvent:
+    fields: dict[str, Any] = dict(
+        pixel_id=PIXEL, event_name=name, event_id=event_id, event_time=int(NOW),
+        status="queued", payload={"event": name, "event_id": event_id, "event_time": int(NOW)},
+        ip="203.0.113.9", user_agent="UA", match_keys="email", identity_hashes=(),
+        has_ttclid=False, has_ttp=False, value=None, currency=None,
+    )
+    fields.update(kw)
+    return NewEvent(**fields)
+
+
+async def connect(store: SqlStore) -> None:
+    await store.upsert_connection(
+        pixel_id=PIXEL, access_token_enc=b"x", advertiser_id=None, test_mode=False,
+        test_event_code=None, is_default=True, now=NOW,
+    )
+
+
+async def test_migrations_match_the_schema(store: SqlStore) -> None:
+    """Alembic's head creates exactly the tables and indexes schema.py describes."""
+
+    def diff() -> list[Any]:
+        with store.write_engine.connect() as conn:
+            return list(compare_metadata(MigrationContext.configure(conn), metadata))
+
+    assert [] == await asyncio.to_thread(diff)
+    assert await store.schema_is_current()
+
+
+async def test_repeat_within_48h_is_a_duplicate_and_later_is_new(store: SqlStore) -> None:
+    """Same pixel+event+event_id: duplicate inside 48 h (also within one group), new after."""
+    first = await store.add_events([new_event("a"), new_event("a"), new_event("b")], NOW, 86400)
+    assert ["queued", "duplicate", "queued"] == [o.status for o in first]
+    again = await store.add_events([new_event("a")], NOW + 3600, 86400)
+    assert ["duplicate"] == [o.status for o in again]
+    other_name = await store.add_events([new_event("a", name="Purchase")], NOW + 3600, 86400)
+    assert ["queued"] == [o.status for o in other_name]
+    later = await store.add_events([new_event("a")], NOW + DEDUP_WINDOW_SECONDS + 1, 86400)
+    assert ["queued"] == [o.status for o in later]
+    stats = await store.stats()
+    assert 2 == stats["by_status"]["duplicate"]
+
+
+async def test_skipped_events_take_no_dedup_key(store: SqlStore) -> None:
+    """A skipped event is stored but does not block a later real one with the same id."""
+    skipped = new_event("c", status="skipped", payload=None, skip_reason="consent denied")
+    out = await store.add_events([skipped], NOW, 86400)
+    assert ["skipped"] == [o.status for o in out]
+    out = await store.add_events([new_event("c")], NOW + 1, 86400)
+    assert ["queued"] == [o.status for o in out]
+
+
+async def test_concurrent_claims_never_share_an_event(store: SqlStore) -> None:
+    """Claimers racing on one pixel split the queue between them, each event once."""
+    await connect(store)
+    await store.add_events([new_event(f"e{i}") for i in range(300)], NOW, 86400)
+    claims = await asyncio.gather(
+        *(store.claim_batch(PIXEL, 50, NOW, NOW + 60, False) for _ in range(8))
+    )
+    ids = [e.event_id for claim in claims for e in claim]
+    assert 300 == len(ids)
+    assert len(ids) == len(set(ids))
+    assert [] == await store.claim_batch(PIXEL, 50, NOW, NOW + 60, False)
+
+
+async def test_priority_claim_sends_purchases_first(store: SqlStore) -> None:
+    """Near the cap the claim takes CompletePayment before ViewContent, whatever the order."""
+    await store.add_events(
+        [new_event("v1", "ViewContent"), new_event("p1"), new_event("v2", "ViewContent")], NOW, 86400
+    )
+    batch = await store.claim_batch(PIXEL, 1, NOW, NOW + 60, True)
+    assert ["p1"] == [e.event_id for e in batch]
+
+
+async def test_settle_records_verdicts_and_the_delivery_log(store: SqlStore) -> None:
+    """Delivered, failed, held and retried events get their status, TikTok's answer and a log row."""
+    await connect(store)
+    await store.add_events([new_event(f"s{i}") for i in range(4)], NOW, 86400)
+    batch = await store.claim_batch(PIXEL, 4, NOW, NOW + 60, False)
+    pks = [e.pk for e in batch]
+    record = DeliveryRecord(PIXEL, NOW, 4, 200, 0, "OK", "2025X", 12.5, "delivered")
+    await store.settle(now=NOW, delivered=pks[:1], code=0, message="OK", request_id="R1",
+                       delivery=record)
+    await store.settle(now=NOW, failed=pks[1:2], code=40002, message="bad")
+    await store.settle(now=NOW, held=pks[2:3], code=40105, message="revoked")
+    expired = await store.settle(now=NOW, retry=pks[3:], retry_at=NOW + 5, code=None, message="503")
+    assert 0 == expired
+    got = {e.event_id: (await store.get_event(e.event_id)) for e in batch}
+    assert "delivered" == got["s0"]["status"] and "R1" == got["s0"]["request_id"]
+    assert ("failed", 40002) == (got["s1"]["status"], got["s1"]["tiktok_code"])
+    assert ("queued", 0) == (got["s2"]["status"], got["s2"]["attempts"])
+    assert ("retrying", NOW + 5) == (got["s3"]["status"], got["s3"]["next_attempt_at"])
+    log = await store.recent_deliveries()
+    assert ["2025X"] == [row["request_id"] for row in log]
+
+
+async def test_retry_past_the_dedup_window_fails(store: SqlStore) -> None:
+    """A retry that would land after 48 h fails the event instead of risking a double count."""
+    await store.add_events([new_event("late")], NOW, 86400)
+    (claimed,) = await store.claim_batch(PIXEL, 1, NOW, NOW + 60, False)
+    expired = await store.settle(now=NOW, retry=[claimed.pk], retry_at=NOW + DEDUP_WINDOW_SECONDS,
+                                 message="503")
+    assert 1 == expired
+    assert "failed" == (await store.get_event("late"))["status"]
+
+
+async def test_expired_lease_returns_events_to_the_queue(store: SqlStore) -> None:
+    """Events claimed by a worker that died are claimable again once the lease runs out."""
+    await store.add_events([new_event("k")], NOW, 86400)
+    assert 1 == len(await store.claim_batch(PIXEL, 10, NOW, NOW + 30, False))
+    assert 0 == await store.release_expired_leases(NOW + 29)
+    assert 1 == await store.release_expired_leases(NOW + 31)
+    again = await store.claim_batch(PIXEL, 10, NOW + 31, NOW + 60, False)
+    assert (["k"], 2) == ([e.event_id for e in again], again[0].attempts)
+
+
+async def test_quota_is_shared_and_resets_daily(store: SqlStore) -> None:
+    """Reservations pace requests at the RPS and stop at the daily cap until UTC midnight."""
+    await connect(store)
+    first = await store.reserve_send(PIXEL, want=6, now=NOW, rps=2, daily_limit=10)
+    second = await store.reserve_send(PIXEL, want=6, now=NOW, rps=2, daily_limit=10)
+    third = await store.reserve_send(PIXEL, want=6, now=NOW, rps=2, daily_limit=10)
+    assert (6, 4, 0) == (first.granted, second.granted, third.granted)
+    assert (NOW, NOW + 0.5) == (first.send_at, second.send_at)
+    tomorrow = await store.reserve_send(PIXEL, want=6, now=third.resets_at, rps=2, daily_limit=10)
+    assert 6 == tomorrow.granted
+
+
+async def test_purge_drops_ip_and_user_agent_after_retention(store: SqlStore) -> None:
+    """Settled events lose IP and user agent after retention; queued ones keep them."""
+    await store.add_events([new_event("p"), new_event("q")], NOW, 86400)
+    (claimed,) = await store.claim_batch(PIXEL, 1, NOW, NOW + 60, False)
+    await store.settle(now=NOW, delivered=[claimed.pk], code=0, message="OK")
+    counts = await store.purge(NOW + 100, pii_cutoff=NOW + 50, click_cutoff=0)
+    assert 1 == counts["pii"]
+    still = await store.claim_batch(PIXEL, 1, NOW + 100, NOW + 160, False)
+    assert ("203.0.113.9", "UA") == (still[0].ip, still[0].user_agent)
+
+
+async def test_click_ids_follow_a_person_across_devices(store: SqlStore) -> None:
+    """An event without ttclid gets the one last seen for the same hashed identity."""
+    with_click = new_event("w", identity_hashes=("h1",), has_ttclid=True,
+                           payload={"event": "ViewContent", "user": {"ttclid": "E.C.P.x"}})
+    await store.add_events([with_click], NOW, 86400)
+    later = new_event("l", identity_hashes=("h1",))
+    await store.add_events([later], NOW + 60, 86400)
+    assert "E.C.P.x" == later.payload["user"]["ttclid"]
+    assert "email,ttclid" == later.match_keys
+    stale = new_event("s", identity_hashes=("h1",))
+    await store.add_events([stale], NOW + 2 * 86400, 86400)
+    assert "user" not in stale.payload
+
+
+@pytest.mark.parametrize("status", ["delivered"])
+async def test_replay_only_failed(store: SqlStore, status: str) -> None:
+    """Only a failed event can be replayed; it is queued again with the same event_id."""
+    await store.add_events([new_event("r")], NOW, 86400)
+    (claimed,) = await store.claim_batch(PIXEL, 1, NOW, NOW + 60, False)
+    await store.settle(now=NOW, failed=[claimed.pk], code=40002, message="bad")
+    assert await store.replay_failed(claimed.pk, NOW + 10)
+    assert "queued" == (await store.get_event("r"))["status"]
+    assert not await store.replay_failed(claimed.pk, NOW + 11)
