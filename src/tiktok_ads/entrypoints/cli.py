@@ -45,9 +45,13 @@ def main() -> None:
 @click.option("--sandbox", is_flag=True, envvar="TIKTOK_ADS_SANDBOX", show_envvar=True,
               help="Deliver to the built-in TikTok emulator (mounted at /sandbox) instead of "
               "TikTok; creates a sandbox pixel and the API key 'sandbox-key' unless set.")
+@click.option("--worker/--no-worker", "run_worker", default=True, show_default=True,
+              envvar="TIKTOK_ADS_RUN_WORKER", show_envvar=True,
+              help="Also deliver events from this process (--no-worker: API only, when separate "
+              "`tiktok-ads worker` processes deliver).")
 @click.option("--log-level", default="INFO", envvar="TIKTOK_ADS_LOG_LEVEL", show_envvar=True,
               show_default=True)
-def serve(host: str, port: int, sandbox: bool, log_level: str) -> None:
+def serve(host: str, port: int, sandbox: bool, run_worker: bool, log_level: str) -> None:
     """Run the HTTP API, the monitoring endpoints and a delivery worker in one process."""
     import uvicorn
 
@@ -55,7 +59,7 @@ def serve(host: str, port: int, sandbox: bool, log_level: str) -> None:
 
     _logging(log_level)
     settings = _settings()
-    app = create_app(settings, sandbox=sandbox)
+    app = create_app(settings, sandbox=sandbox, run_dispatcher=run_worker)
     base = f"http://{host}:{port}"
     if sandbox:
         key = "$TIKTOK_ADS_API_KEY" if settings.tiktok_ads_api_key else SANDBOX_API_KEY
