@@ -57,7 +57,9 @@ class Container:
         await self.ingest.start()
         if run_dispatcher:
             self._stop.clear()
-            self._dispatch_task = asyncio.create_task(self.dispatcher.run(self._stop), name="dispatch")
+            self._dispatch_task = asyncio.create_task(
+                self.dispatcher.run(self._stop), name="dispatch"
+            )
 
     async def ensure_default_connection(self) -> None:
         s = self.settings
@@ -112,7 +114,9 @@ def build(
         tiktok_transport = httpx.ASGITransport(app=emulator_app)
         settings = settings.model_copy(update={"tiktok_api_base_url": "http://emulator/open_api"})
     store = SqlStore(settings.database_url)
-    cipher = TokenCipher(load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path()))
+    cipher = TokenCipher(
+        load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path())
+    )
     metrics = Metrics()
     client = TikTokClient(
         settings.tiktok_api_base_url,
@@ -125,12 +129,20 @@ def build(
         attribution_window_days=settings.tiktok_attribution_window_days,
     )
     ingest = IngestService(
-        store=store, connections=connections, clock=clock, rules=rules,
-        switches=settings.tracking_switches(), metrics=metrics,
+        store=store,
+        connections=connections,
+        clock=clock,
+        rules=rules,
+        switches=settings.tracking_switches(),
+        metrics=metrics,
         max_pending=settings.tiktok_ads_max_pending_events,
     )
     dispatcher = Dispatcher(
-        store=store, client=client, connections=connections, clock=clock, metrics=metrics,
+        store=store,
+        client=client,
+        connections=connections,
+        clock=clock,
+        metrics=metrics,
         config=DispatchConfig(
             batch_size=settings.tiktok_batch_size,
             linger_s=settings.tiktok_batch_linger_ms / 1000,
@@ -146,8 +158,9 @@ def build(
     )
     keys = ApiKeys(store, clock, settings.tiktok_ads_api_key)
     log.debug("built container for %s on %s", worker_name or socket.gethostname(), store.dialect)
-    return Container(settings, store, clock, metrics, client, connections, keys, ingest,
-                     dispatcher, emulator_app)
+    return Container(
+        settings, store, clock, metrics, client, connections, keys, ingest, dispatcher, emulator_app
+    )
 
 
 def create_app(settings: Settings | None = None, **kwargs: Any) -> Any:

@@ -1,16 +1,16 @@
 """The one exception root of tiktok_ads and its tree.
 
-    TikTokAdsError
-    ├── ConfigurationError          bad settings at start-up
-    ├── ValidationFailed            a caller sent something we refuse (carries FieldErrors)
-    │   ├── EventInvalid            code 40002
-    │   ├── UserDataInvalid         code 40003
-    │   └── UnknownConnection       code 40001 (an unknown pixel / connection)
-    ├── NotFound                    a resource named in a path does not exist
-    ├── StoreError                  the database failed us (translated at the adapter)
-    └── TikTokError                 talking to TikTok failed (translated at the client)
-        ├── TikTokTransportError    timeout, reset, refused: no answer to read
-        └── TikTokResponseError     TikTok answered, but not with a readable envelope
+TikTokAdsError
+├── ConfigurationError          bad settings at start-up
+├── ValidationFailed            a caller sent something we refuse (carries FieldErrors)
+│   ├── EventInvalid            code 40002
+│   ├── UserDataInvalid         code 40003
+│   └── UnknownConnection       code 40001 (an unknown pixel / connection)
+├── NotFound                    a resource named in a path does not exist
+├── StoreError                  the database failed us (translated at the adapter)
+└── TikTokError                 talking to TikTok failed (translated at the client)
+    ├── TikTokTransportError    timeout, reset, refused: no answer to read
+    └── TikTokResponseError     TikTok answered, but not with a readable envelope
 """
 
 from __future__ import annotations
@@ -45,8 +45,10 @@ class ValidationFailed(TikTokAdsError):
 
     def __init__(self, errors: list[FieldError], message: str | None = None) -> None:
         self.errors = errors
-        if errors and any(e.code == 40003 for e in errors) and all(
-            e.code in (40003,) for e in errors
+        if (
+            errors
+            and any(e.code == 40003 for e in errors)
+            and all(e.code in (40003,) for e in errors)
         ):
             self.code = 40003
         self.message = message or (errors[0].field + ": " + errors[0].message if errors else "")

@@ -19,10 +19,20 @@ PIXEL = "CPIXEL00000000000001"
 
 def new_event(event_id: str, name: str = "CompletePayment", **kw: Any) -> NewEvent:
     fields: dict[str, Any] = dict(
-        pixel_id=PIXEL, event_name=name, event_id=event_id, event_time=int(NOW),
-        status="queued", payload={"event": name, "event_id": event_id, "event_time": int(NOW)},
-        ip="203.0.113.9", user_agent="UA", match_keys="email", identity_hashes=(),
-        has_ttclid=False, has_ttp=False, value=None, currency=None,
+        pixel_id=PIXEL,
+        event_name=name,
+        event_id=event_id,
+        event_time=int(NOW),
+        status="queued",
+        payload={"event": name, "event_id": event_id, "event_time": int(NOW)},
+        ip="203.0.113.9",
+        user_agent="UA",
+        match_keys="email",
+        identity_hashes=(),
+        has_ttclid=False,
+        has_ttp=False,
+        value=None,
+        currency=None,
     )
     fields.update(kw)
     return NewEvent(**fields)
@@ -30,8 +40,13 @@ def new_event(event_id: str, name: str = "CompletePayment", **kw: Any) -> NewEve
 
 async def connect(store: SqlStore) -> None:
     await store.upsert_connection(
-        pixel_id=PIXEL, access_token_enc=b"x", advertiser_id=None, test_mode=False,
-        test_event_code=None, is_default=True, now=NOW,
+        pixel_id=PIXEL,
+        access_token_enc=b"x",
+        advertiser_id=None,
+        test_mode=False,
+        test_event_code=None,
+        is_default=True,
+        now=NOW,
     )
 
 
@@ -85,21 +100,24 @@ async def test_concurrent_claims_never_share_an_event(store: SqlStore) -> None:
 async def test_priority_claim_sends_purchases_first(store: SqlStore) -> None:
     """Near the cap the claim takes CompletePayment before ViewContent, whatever the order."""
     await store.add_events(
-        [new_event("v1", "ViewContent"), new_event("p1"), new_event("v2", "ViewContent")], NOW, 86400
+        [new_event("v1", "ViewContent"), new_event("p1"), new_event("v2", "ViewContent")],
+        NOW,
+        86400,
     )
     batch = await store.claim_batch(PIXEL, 1, NOW, NOW + 60, True)
     assert ["p1"] == [e.event_id for e in batch]
 
 
 async def test_settle_records_verdicts_and_the_delivery_log(store: SqlStore) -> None:
-    """Delivered, failed, held and retried events get their status, TikTok's answer and a log row."""
+    """Delivered, failed, held, retried events get their status, TikTok's answer, a log row."""
     await connect(store)
     await store.add_events([new_event(f"s{i}") for i in range(4)], NOW, 86400)
     batch = await store.claim_batch(PIXEL, 4, NOW, NOW + 60, False)
     pks = [e.pk for e in batch]
     record = DeliveryRecord(PIXEL, NOW, 4, 200, 0, "OK", "2025X", 12.5, "delivered")
-    await store.settle(now=NOW, delivered=pks[:1], code=0, message="OK", request_id="R1",
-                       delivery=record)
+    await store.settle(
+        now=NOW, delivered=pks[:1], code=0, message="OK", request_id="R1", delivery=record
+    )
     await store.settle(now=NOW, failed=pks[1:2], code=40002, message="bad")
     await store.settle(now=NOW, held=pks[2:3], code=40105, message="revoked")
     expired = await store.settle(now=NOW, retry=pks[3:], retry_at=NOW + 5, code=None, message="503")
@@ -117,8 +135,9 @@ async def test_retry_past_the_dedup_window_fails(store: SqlStore) -> None:
     """A retry that would land after 48 h fails the event instead of risking a double count."""
     await store.add_events([new_event("late")], NOW, 86400)
     (claimed,) = await store.claim_batch(PIXEL, 1, NOW, NOW + 60, False)
-    expired = await store.settle(now=NOW, retry=[claimed.pk], retry_at=NOW + DEDUP_WINDOW_SECONDS,
-                                 message="503")
+    expired = await store.settle(
+        now=NOW, retry=[claimed.pk], retry_at=NOW + DEDUP_WINDOW_SECONDS, message="503"
+    )
     assert 1 == expired
     assert "failed" == (await store.get_event("late"))["status"]
 
@@ -158,8 +177,12 @@ async def test_purge_drops_ip_and_user_agent_after_retention(store: SqlStore) ->
 
 async def test_click_ids_follow_a_person_across_devices(store: SqlStore) -> None:
     """An event without ttclid gets the one last seen for the same hashed identity."""
-    with_click = new_event("w", identity_hashes=("h1",), has_ttclid=True,
-                           payload={"event": "ViewContent", "user": {"ttclid": "E.C.P.x"}})
+    with_click = new_event(
+        "w",
+        identity_hashes=("h1",),
+        has_ttclid=True,
+        payload={"event": "ViewContent", "user": {"ttclid": "E.C.P.x"}},
+    )
     await store.add_events([with_click], NOW, 86400)
     later = new_event("l", identity_hashes=("h1",))
     await store.add_events([later], NOW + 60, 86400)

@@ -15,33 +15,47 @@ class Metrics:
             registry=self.registry,
         )
         self.delivered = Counter(
-            "tiktok_events_delivered_total", "Events TikTok accepted",
-            ["pixel_id", "event_type"], registry=self.registry,
+            "tiktok_events_delivered_total",
+            "Events TikTok accepted",
+            ["pixel_id", "event_type"],
+            registry=self.registry,
         )
         self.failed = Counter(
-            "tiktok_events_failed_total", "Events that failed for good (replayable)",
-            ["pixel_id", "event_type"], registry=self.registry,
+            "tiktok_events_failed_total",
+            "Events that failed for good (replayable)",
+            ["pixel_id", "event_type"],
+            registry=self.registry,
         )
         self.retried = Counter(
-            "tiktok_events_retried_total", "Events scheduled for another attempt",
-            ["pixel_id", "event_type"], registry=self.registry,
+            "tiktok_events_retried_total",
+            "Events scheduled for another attempt",
+            ["pixel_id", "event_type"],
+            registry=self.registry,
         )
         self.requests = Counter(
-            "tiktok_requests_total", "Requests to TikTok by verdict and TikTok code",
-            ["pixel_id", "verdict", "code"], registry=self.registry,
+            "tiktok_requests_total",
+            "Requests to TikTok by verdict and TikTok code",
+            ["pixel_id", "verdict", "code"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "tiktok_request_seconds", "Latency of requests to TikTok's Events API",
-            ["pixel_id"], registry=self.registry,
+            "tiktok_request_seconds",
+            "Latency of requests to TikTok's Events API",
+            ["pixel_id"],
+            registry=self.registry,
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
         self.queue_depth = Gauge(
-            "tiktok_queue_depth", "Events waiting or in flight", ["pixel_id"],
+            "tiktok_queue_depth",
+            "Events waiting or in flight",
+            ["pixel_id"],
             registry=self.registry,
         )
         self.connection_healthy = Gauge(
-            "tiktok_connection_healthy", "1 when the pixel's token works, 0 while held",
-            ["pixel_id"], registry=self.registry,
+            "tiktok_connection_healthy",
+            "1 when the pixel's token works, 0 while held",
+            ["pixel_id"],
+            registry=self.registry,
         )
 
     def render(self) -> bytes:

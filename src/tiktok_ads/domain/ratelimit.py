@@ -53,7 +53,9 @@ def reserve(
     left = max(0, daily_limit - used)
     granted = min(want, left)
     if want > 0 and granted == 0:
-        return Reservation(0, now, next_midnight(now), 0, QuotaState(state.next_slot_at, today, used))
+        return Reservation(
+            0, now, next_midnight(now), 0, QuotaState(state.next_slot_at, today, used)
+        )
     send_at = max(now, state.next_slot_at)
     new_state = QuotaState(send_at + 1.0 / rps, today, used + granted)
     return Reservation(granted, send_at, next_midnight(now), left - granted, new_state)

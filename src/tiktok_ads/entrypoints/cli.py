@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import sys
 from typing import Any
@@ -38,19 +37,48 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="TIKTOK_ADS_HOST",
-              show_envvar=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int, envvar="TIKTOK_ADS_PORT",
-              show_envvar=True, help="Port to listen on.")
-@click.option("--sandbox", is_flag=True, envvar="TIKTOK_ADS_SANDBOX", show_envvar=True,
-              help="Deliver to the built-in TikTok emulator (mounted at /sandbox) instead of "
-              "TikTok; creates a sandbox pixel and the API key 'sandbox-key' unless set.")
-@click.option("--worker/--no-worker", "run_worker", default=True, show_default=True,
-              envvar="TIKTOK_ADS_RUN_WORKER", show_envvar=True,
-              help="Also deliver events from this process (--no-worker: API only, when separate "
-              "`tiktok-ads worker` processes deliver).")
-@click.option("--log-level", default="INFO", envvar="TIKTOK_ADS_LOG_LEVEL", show_envvar=True,
-              show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="TIKTOK_ADS_HOST",
+    show_envvar=True,
+    help="Address to listen on.",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=int,
+    envvar="TIKTOK_ADS_PORT",
+    show_envvar=True,
+    help="Port to listen on.",
+)
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    envvar="TIKTOK_ADS_SANDBOX",
+    show_envvar=True,
+    help="Deliver to the built-in TikTok emulator (mounted at /sandbox) instead of "
+    "TikTok; creates a sandbox pixel and the API key 'sandbox-key' unless set.",
+)
+@click.option(
+    "--worker/--no-worker",
+    "run_worker",
+    default=True,
+    show_default=True,
+    envvar="TIKTOK_ADS_RUN_WORKER",
+    show_envvar=True,
+    help="Also deliver events from this process (--no-worker: API only, when separate "
+    "`tiktok-ads worker` processes deliver).",
+)
+@click.option(
+    "--log-level",
+    default="INFO",
+    envvar="TIKTOK_ADS_LOG_LEVEL",
+    show_envvar=True,
+    show_default=True,
+)
 def serve(host: str, port: int, sandbox: bool, run_worker: bool, log_level: str) -> None:
     """Run the HTTP API, the monitoring endpoints and a delivery worker in one process."""
     import uvicorn
@@ -64,18 +92,30 @@ def serve(host: str, port: int, sandbox: bool, run_worker: bool, log_level: str)
     if sandbox:
         key = "$TIKTOK_ADS_API_KEY" if settings.tiktok_ads_api_key else SANDBOX_API_KEY
         click.echo(
-            f"Sandbox: events go to the built-in TikTok emulator ({base}/sandbox/_emulator/events).\n"
+            "Sandbox: events go to the built-in TikTok emulator "
+            f"({base}/sandbox/_emulator/events).\n"
             f"Try:  curl -s -X POST {base}/api/integrations/tiktok-ads/events "
             f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
-            "-d '{\"event_type\":\"ViewContent\",\"event_id\":\"hello-1\"}'"
+            '-d \'{"event_type":"ViewContent","event_id":"hello-1"}\''
         )
-    uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), access_log=False,
-                timeout_graceful_shutdown=30)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level.lower(),
+        access_log=False,
+        timeout_graceful_shutdown=30,
+    )
 
 
 @main.command()
-@click.option("--log-level", default="INFO", envvar="TIKTOK_ADS_LOG_LEVEL", show_envvar=True,
-              show_default=True)
+@click.option(
+    "--log-level",
+    default="INFO",
+    envvar="TIKTOK_ADS_LOG_LEVEL",
+    show_envvar=True,
+    show_default=True,
+)
 def worker(log_level: str) -> None:
     """Deliver queued events only (scale-out: run several, on PostgreSQL)."""
     from tiktok_ads.bootstrap import build
@@ -118,9 +158,15 @@ def keys() -> None:
 
 @keys.command("create")
 @click.option("--name", required=True, help="Who the key is for.")
-@click.option("--scope", "scopes", multiple=True, default=("events",), show_default=True,
-              type=click.Choice(["events", "admin"]),
-              help="events: send and read events; admin: also connect pixels.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    default=("events",),
+    show_default=True,
+    type=click.Choice(["events", "admin"]),
+    help="events: send and read events; admin: also connect pixels.",
+)
 def keys_create(name: str, scopes: tuple[str, ...]) -> None:
     """Create a key; it is printed once and only its hash is stored."""
     from tiktok_ads.bootstrap import build
@@ -147,12 +193,19 @@ def status(as_json: bool) -> None:
         store = SqlStore(_settings().database_url)
         try:
             if not await store.schema_is_current():
-                raise click.ClickException("database schema is not current: run `tiktok-ads migrate`")
+                raise click.ClickException(
+                    "database schema is not current: run `tiktok-ads migrate`"
+                )
             conns = await store.list_connections()
             return {
                 "connections": [
-                    {"pixel_id": c.pixel_id, "default": c.is_default, "healthy": c.healthy,
-                     "test_mode": c.test_mode, "health_message": c.health_message}
+                    {
+                        "pixel_id": c.pixel_id,
+                        "default": c.is_default,
+                        "healthy": c.healthy,
+                        "test_mode": c.test_mode,
+                        "health_message": c.health_message,
+                    }
                     for c in conns
                 ],
                 "queue_depth": await store.queue_depth(),
@@ -169,11 +222,15 @@ def status(as_json: bool) -> None:
         return
     for c in report["connections"]:
         health = "healthy" if c["healthy"] else f"HELD ({c['health_message']})"
-        click.echo(f"pixel {c['pixel_id']}{' (default)' if c['default'] else ''}: {health}, "
-                   f"queue {report['queue_depth'].get(c['pixel_id'], 0)}")
-    click.echo("events by status: " + ", ".join(
-        f"{k}={v}" for k, v in sorted(report["by_status"].items())) if report["by_status"] else
-        "no events yet")
+        click.echo(
+            f"pixel {c['pixel_id']}{' (default)' if c['default'] else ''}: {health}, "
+            f"queue {report['queue_depth'].get(c['pixel_id'], 0)}"
+        )
+    click.echo(
+        "events by status: " + ", ".join(f"{k}={v}" for k, v in sorted(report["by_status"].items()))
+        if report["by_status"]
+        else "no events yet"
+    )
 
 
 def _attach_emulator() -> None:

@@ -35,7 +35,10 @@ class ApiKeys:
             raise ValueError(f"scopes must be among {sorted(SCOPES)}")
         raw = new_api_key()
         await self._store.add_api_key(
-            name=name, key_hash=hash_api_key(raw), prefix=raw[:8], scopes=scopes,
+            name=name,
+            key_hash=hash_api_key(raw),
+            prefix=raw[:8],
+            scopes=scopes,
             now=self._clock.now(),
         )
         return raw

@@ -63,8 +63,14 @@ class ConnectionService:
         if row is None:
             if pixel_id is None:
                 raise UnknownConnection(
-                    [FieldError("pixel_id", "no pixel given and no default connection: set "
-                                "TIKTOK_PIXEL_ID/TIKTOK_ACCESS_TOKEN or POST /connect", 40001)]
+                    [
+                        FieldError(
+                            "pixel_id",
+                            "no pixel given and no default connection: set "
+                            "TIKTOK_PIXEL_ID/TIKTOK_ACCESS_TOKEN or POST /connect",
+                            40001,
+                        )
+                    ]
                 )
             raise UnknownConnection(
                 [FieldError("pixel_id", f"unknown pixel {pixel_id!r}: POST /connect first", 40001)]

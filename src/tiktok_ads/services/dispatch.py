@@ -21,7 +21,14 @@ from tiktok_ads.adapters.metrics import Metrics
 from tiktok_ads.adapters.store import ConnectionRow, DeliveryRecord, SqlStore
 from tiktok_ads.adapters.tiktok_client import TikTokClient
 from tiktok_ads.domain import ratelimit
-from tiktok_ads.domain.delivery import RetryPolicy, TrackAnswer, Verdict, classify, rejected_index, should_flush
+from tiktok_ads.domain.delivery import (
+    RetryPolicy,
+    TrackAnswer,
+    Verdict,
+    classify,
+    rejected_index,
+    should_flush,
+)
 from tiktok_ads.domain.events import ClaimedEvent
 from tiktok_ads.services.connections import ConnectionService
 
@@ -108,14 +115,21 @@ class Dispatcher:
         )
         depth = await self._store.queue_depth()
         for connection in await self._connections.all():
-            self._metrics.queue_depth.labels(connection.pixel_id).set(depth.get(connection.pixel_id, 0))
-            self._metrics.connection_healthy.labels(connection.pixel_id).set(int(connection.healthy))
+            self._metrics.queue_depth.labels(connection.pixel_id).set(
+                depth.get(connection.pixel_id, 0)
+            )
+            self._metrics.connection_healthy.labels(connection.pixel_id).set(
+                int(connection.healthy)
+            )
 
     async def _dispatch_pixel(self, connection: ConnectionRow, now: float) -> int:
         pixel, cfg = connection.pixel_id, self._config
         if self._held_until.get(pixel, 0.0) > now:
             return 0
-        if not connection.healthy and now - (connection.health_checked_at or 0) < HEALTH_CHECK_EVERY_S:
+        if (
+            not connection.healthy
+            and now - (connection.health_checked_at or 0) < HEALTH_CHECK_EVERY_S
+        ):
             return 0
         started = 0
         while not self._slots.locked():  # only claim what can be sent now
@@ -126,8 +140,11 @@ class Dispatcher:
                 pixel, want=count, now=now, rps=cfg.rps, daily_limit=cfg.daily_limit
             )
             if reservation.granted == 0:
-                log.warning("pixel %s reached its daily cap; holding events until %s",
-                            pixel, reservation.resets_at)
+                log.warning(
+                    "pixel %s reached its daily cap; holding events until %s",
+                    pixel,
+                    reservation.resets_at,
+                )
                 self._held_until[pixel] = reservation.resets_at
                 break
             by_priority = ratelimit.near_cap(
@@ -149,12 +166,16 @@ class Dispatcher:
                 break  # a held connection gets one probe batch; a partial batch drained it
         return started
 
-    async def _send(self, connection: ConnectionRow, batch: list[ClaimedEvent], send_at: float) -> None:
+    async def _send(
+        self, connection: ConnectionRow, batch: list[ClaimedEvent], send_at: float
+    ) -> None:
         try:
             await self._sleep_until(send_at)
             await self._deliver(connection, batch)
         except Exception:  # the claim's lease brings the events back; say why in the log
-            log.exception("sending a batch of %d events for %s failed", len(batch), connection.pixel_id)
+            log.exception(
+                "sending a batch of %d events for %s failed", len(batch), connection.pixel_id
+            )
         finally:
             self._slots.release()
             self._wake.set()
@@ -185,11 +206,25 @@ class Dispatcher:
         now = self._clock.now()
         self._metrics.latency.labels(pixel).observe(timed.latency_ms / 1000)
         self._metrics.requests.labels(pixel, verdict.value, str(answer.code)).inc()
-        record = DeliveryRecord(pixel, sent_at, len(batch), answer.http_status, answer.code,
-                                answer.message, answer.request_id, timed.latency_ms, verdict.value)
+        record = DeliveryRecord(
+            pixel,
+            sent_at,
+            len(batch),
+            answer.http_status,
+            answer.code,
+            answer.message,
+            answer.request_id,
+            timed.latency_ms,
+            verdict.value,
+        )
         pks = [event.pk for event in batch]
-        settle: dict[str, Any] = {"now": now, "code": answer.code, "message": answer.message,
-                                  "request_id": answer.request_id, "delivery": record}
+        settle: dict[str, Any] = {
+            "now": now,
+            "code": answer.code,
+            "message": answer.message,
+            "request_id": answer.request_id,
+            "delivery": record,
+        }
         if verdict is Verdict.DELIVERED:
             await self._store.settle(delivered=pks, **settle)
             await self._store.mark_sent(pixel, now)
@@ -201,8 +236,9 @@ class Dispatcher:
             self._count(self._metrics.retried, pixel, batch)
         elif verdict is Verdict.HOLD:
             await self._store.settle(held=pks, **settle)
-            await self._store.set_health(pixel, healthy=False, code=answer.code,
-                                         message=answer.message, now=now)
+            await self._store.set_health(
+                pixel, healthy=False, code=answer.code, message=answer.message, now=now
+            )
             self._connections.forget()
         elif verdict is Verdict.FAILED or len(batch) == 1:
             await self._store.settle(failed=pks, **settle)
@@ -211,7 +247,10 @@ class Dispatcher:
             await self._isolate(connection, batch, answer, settle)
 
     async def _isolate(
-        self, connection: ConnectionRow, batch: Sequence[ClaimedEvent], answer: TrackAnswer,
+        self,
+        connection: ConnectionRow,
+        batch: Sequence[ClaimedEvent],
+        answer: TrackAnswer,
         settle: dict[str, Any],
     ) -> None:
         """TikTok rejected the whole batch for some bad event(s): fail only those."""

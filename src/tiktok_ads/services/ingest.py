@@ -79,8 +79,7 @@ class IngestService:
         """Finish what was handed in, then stop."""
         if self._writer is None:
             return
-        while self._pending_events:
-            await asyncio.sleep(0.01)
+        await self._queue.join()
         self._writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._writer
@@ -121,8 +120,9 @@ class IngestService:
         connection = await self._connections.resolve(prepared.pixel_id)
         reason = self._skip_reason(prepared)
         item = _new_event(prepared, connection.pixel_id, reason)
-        accepted = Accepted(prepared.event_id, connection.pixel_id, prepared.event_name, None,
-                            item.status, reason)
+        accepted = Accepted(
+            prepared.event_id, connection.pixel_id, prepared.event_name, None, item.status, reason
+        )
         return item, accepted
 
     def _skip_reason(self, prepared: PreparedEvent) -> str | None:
@@ -135,8 +135,14 @@ class IngestService:
 
     def _settle(self, accepted: Accepted, outcome: IngestOutcome) -> Accepted:
         self._metrics.received.labels(accepted.pixel_id, accepted.event_name, outcome.status).inc()
-        return Accepted(accepted.event_id, accepted.pixel_id, accepted.event_name, outcome.pk,
-                        outcome.status, accepted.reason)
+        return Accepted(
+            accepted.event_id,
+            accepted.pixel_id,
+            accepted.event_name,
+            outcome.pk,
+            outcome.status,
+            accepted.reason,
+        )
 
     async def _commit(self, items: list[NewEvent]) -> list[IngestOutcome]:
         if self._pending_events + len(items) > self._max_pending:
@@ -175,6 +181,8 @@ class IngestService:
                 self.written.set()
             finally:
                 self._pending_events -= size
+                for _ in group:
+                    self._queue.task_done()
 
 
 def _new_event(prepared: PreparedEvent, pixel_id: str, skip_reason: str | None) -> NewEvent:

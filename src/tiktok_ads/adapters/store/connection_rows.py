@@ -113,8 +113,13 @@ class ConnectionRows(StoreBase):
             conn.execute(
                 update(connections)
                 .where(connections.c.pixel_id == pixel_id)
-                .values(healthy=healthy, health_code=code, health_message=message,
-                        health_checked_at=now, updated_at=now)
+                .values(
+                    healthy=healthy,
+                    health_code=code,
+                    health_message=message,
+                    health_checked_at=now,
+                    updated_at=now,
+                )
             )
 
         await self._write_tx(run)
@@ -124,8 +129,13 @@ class ConnectionRows(StoreBase):
             conn.execute(
                 update(connections)
                 .where(connections.c.pixel_id == pixel_id)
-                .values(last_event_sent_at=now, healthy=True, health_code=None,
-                        health_message=None, health_checked_at=now)
+                .values(
+                    last_event_sent_at=now,
+                    healthy=True,
+                    health_code=None,
+                    health_message=None,
+                    health_checked_at=now,
+                )
             )
 
         await self._write_tx(run)
@@ -158,7 +168,9 @@ class ConnectionRows(StoreBase):
             if self.is_postgres:
                 query = query.with_for_update()
             slot, day, used = conn.execute(query).one()
-            self._write_quota(conn, pixel_id, ratelimit.refund(QuotaState(slot, day, used), events, now))
+            self._write_quota(
+                conn, pixel_id, ratelimit.refund(QuotaState(slot, day, used), events, now)
+            )
 
         await self._write_tx(run)
 
@@ -166,7 +178,9 @@ class ConnectionRows(StoreBase):
         conn.execute(
             update(connections)
             .where(connections.c.pixel_id == pixel_id)
-            .values(rate_next_slot_at=state.next_slot_at, quota_day=state.day, quota_used=state.used)
+            .values(
+                rate_next_slot_at=state.next_slot_at, quota_day=state.day, quota_used=state.used
+            )
         )
 
     # -- API keys ---------------------------------------------------------------------------
@@ -176,8 +190,13 @@ class ConnectionRows(StoreBase):
     ) -> int:
         def run(conn: Connection) -> int:
             result = conn.execute(
-                api_keys.insert().values(name=name, key_hash=key_hash, prefix=prefix,
-                                         scopes=",".join(sorted(scopes)), created_at=now)
+                api_keys.insert().values(
+                    name=name,
+                    key_hash=key_hash,
+                    prefix=prefix,
+                    scopes=",".join(sorted(scopes)),
+                    created_at=now,
+                )
             )
             return int(result.inserted_primary_key[0])  # type: ignore[index]
 
@@ -188,7 +207,8 @@ class ConnectionRows(StoreBase):
             row = conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash)).first()
             if row is None:
                 return None
-            return ApiKeyRow(row.id, row.name, row.prefix, frozenset(row.scopes.split(",")),
-                             bool(row.revoked))
+            return ApiKeyRow(
+                row.id, row.name, row.prefix, frozenset(row.scopes.split(",")), bool(row.revoked)
+            )
 
         return await self._read_tx(read)

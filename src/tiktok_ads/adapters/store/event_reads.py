@@ -8,7 +8,13 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from tiktok_ads.adapters.store.base import StoreBase
-from tiktok_ads.adapters.store.schema import click_ids, dedup_keys, deliveries, events, ingest_counters
+from tiktok_ads.adapters.store.schema import (
+    click_ids,
+    dedup_keys,
+    deliveries,
+    events,
+    ingest_counters,
+)
 from tiktok_ads.domain.events import DEDUP_WINDOW_SECONDS, READY_STATUSES, SETTLED_STATUSES, Status
 
 _PUBLIC_COLUMNS = [
@@ -87,8 +93,13 @@ class EventReads(StoreBase):
             stmt = (
                 update(events)
                 .where(events.c.id == pk, events.c.status == Status.FAILED.value)
-                .values(status=Status.QUEUED.value, next_attempt_at=now,
-                        deadline_at=now + DEDUP_WINDOW_SECONDS, updated_at=now, lease_until=None)
+                .values(
+                    status=Status.QUEUED.value,
+                    next_attempt_at=now,
+                    deadline_at=now + DEDUP_WINDOW_SECONDS,
+                    updated_at=now,
+                    lease_until=None,
+                )
             )
             return bool(conn.execute(stmt).rowcount)
 
@@ -99,8 +110,9 @@ class EventReads(StoreBase):
 
         def read(conn: Connection) -> dict[str, Any]:
             grouped = conn.execute(
-                select(events.c.pixel_id, events.c.event_name, events.c.status, func.count())
-                .group_by(events.c.pixel_id, events.c.event_name, events.c.status)
+                select(
+                    events.c.pixel_id, events.c.event_name, events.c.status, func.count()
+                ).group_by(events.c.pixel_id, events.c.event_name, events.c.status)
             ).all()
             counted = conn.execute(select(ingest_counters)).all()
             rows = [(p, n, s, int(c)) for p, n, s, c in grouped]
@@ -122,7 +134,9 @@ class EventReads(StoreBase):
 
         return await self._read_tx(read)
 
-    async def recent_deliveries(self, limit: int = 50, pixel_id: str | None = None) -> list[RowMapping]:
+    async def recent_deliveries(
+        self, limit: int = 50, pixel_id: str | None = None
+    ) -> list[RowMapping]:
         def read(conn: Connection) -> list[RowMapping]:
             query = select(deliveries)
             if pixel_id is not None:
@@ -138,13 +152,17 @@ class EventReads(StoreBase):
         def run(conn: Connection) -> dict[str, int]:
             pii = conn.execute(
                 update(events)
-                .where(or_(events.c.ip.is_not(None), events.c.user_agent.is_not(None)),
-                       events.c.updated_at < pii_cutoff,
-                       events.c.status.in_(SETTLED_STATUSES))
+                .where(
+                    or_(events.c.ip.is_not(None), events.c.user_agent.is_not(None)),
+                    events.c.updated_at < pii_cutoff,
+                    events.c.status.in_(SETTLED_STATUSES),
+                )
                 .values(ip=None, user_agent=None)
             ).rowcount
             keys = conn.execute(delete(dedup_keys).where(dedup_keys.c.expires_at <= now)).rowcount
-            clicks = conn.execute(delete(click_ids).where(click_ids.c.seen_at < click_cutoff)).rowcount
+            clicks = conn.execute(
+                delete(click_ids).where(click_ids.c.seen_at < click_cutoff)
+            ).rowcount
             return {"pii": int(pii), "dedup_keys": int(keys), "click_ids": int(clicks)}
 
         return await self._write_tx(run)

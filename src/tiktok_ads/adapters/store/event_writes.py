@@ -11,7 +11,13 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Connection
 
 from tiktok_ads.adapters.store.base import StoreBase
-from tiktok_ads.adapters.store.schema import click_ids, dedup_keys, deliveries, events, ingest_counters
+from tiktok_ads.adapters.store.schema import (
+    click_ids,
+    dedup_keys,
+    deliveries,
+    events,
+    ingest_counters,
+)
 from tiktok_ads.domain.attribution import ClickMemory, enrich
 from tiktok_ads.domain.events import (
     DEDUP_WINDOW_SECONDS,
@@ -95,7 +101,10 @@ class EventWrites(StoreBase):
         keys = list(first)
         for chunk in _chunks(keys):
             stmt = self.insert(dedup_keys).values(
-                [{"pixel_id": p, "event_name": n, "event_id": e, "expires_at": expires} for p, n, e in chunk]
+                [
+                    {"pixel_id": p, "event_name": n, "event_id": e, "expires_at": expires}
+                    for p, n, e in chunk
+                ]
             )
             stmt = stmt.on_conflict_do_update(
                 index_elements=["pixel_id", "event_name", "event_id"],
@@ -109,7 +118,9 @@ class EventWrites(StoreBase):
         self, conn: Connection, items: Sequence[NewEvent], now: float, window_s: float
     ) -> None:
         """Carry the latest ttclid/_ttp of a person into their later events (cross-device)."""
-        wanted = {h for it in items if not (it.has_ttclid and it.has_ttp) for h in it.identity_hashes}
+        wanted = {
+            h for it in items if not (it.has_ttclid and it.has_ttp) for h in it.identity_hashes
+        }
         memory: dict[str, ClickMemory] = {}
         for chunk in _chunks(sorted(wanted)):
             query = select(click_ids).where(
@@ -205,8 +216,16 @@ class EventWrites(StoreBase):
             rows = conn.execute(sql, params).all()
             rows.sort(key=(lambda r: (r.priority, r.id)) if by_priority else (lambda r: r.id))
             return [
-                ClaimedEvent(r.id, r.event_id, r.event_name, r.payload, r.ip, r.user_agent,
-                             r.attempts, r.received_at)
+                ClaimedEvent(
+                    r.id,
+                    r.event_id,
+                    r.event_name,
+                    r.payload,
+                    r.ip,
+                    r.user_agent,
+                    r.attempts,
+                    r.received_at,
+                )
                 for r in rows
             ]
 
@@ -219,8 +238,13 @@ class EventWrites(StoreBase):
             stmt = (
                 update(events)
                 .where(events.c.status == Status.SENDING.value, events.c.lease_until < now)
-                .values(status=Status.RETRYING.value, lease_until=None, next_attempt_at=now,
-                        updated_at=now, last_error="claim lease expired (worker stopped)")
+                .values(
+                    status=Status.RETRYING.value,
+                    lease_until=None,
+                    next_attempt_at=now,
+                    updated_at=now,
+                    last_error="claim lease expired (worker stopped)",
+                )
             )
             return int(conn.execute(stmt).rowcount)
 
@@ -248,17 +272,35 @@ class EventWrites(StoreBase):
         """
 
         def run(conn: Connection) -> int:
-            common = {"updated_at": now, "lease_until": None, "tiktok_code": code,
-                      "tiktok_message": message or None, "request_id": request_id}
+            common = {
+                "updated_at": now,
+                "lease_until": None,
+                "tiktok_code": code,
+                "tiktok_message": message or None,
+                "request_id": request_id,
+            }
             if delivered:
-                self._update(conn, delivered, status=Status.DELIVERED.value, delivered_at=now,
-                             last_error=None, **common)
+                self._update(
+                    conn,
+                    delivered,
+                    status=Status.DELIVERED.value,
+                    delivered_at=now,
+                    last_error=None,
+                    **common,
+                )
             if failed:
                 self._update(conn, failed, status=Status.FAILED.value, last_error=message, **common)
             if held:
                 # The connection is at fault, not the events: back to the queue, attempt uncounted.
-                self._update(conn, held, status=Status.QUEUED.value, next_attempt_at=now,
-                             attempts=events.c.attempts - 1, last_error=message, **common)
+                self._update(
+                    conn,
+                    held,
+                    status=Status.QUEUED.value,
+                    next_attempt_at=now,
+                    attempts=events.c.attempts - 1,
+                    last_error=message,
+                    **common,
+                )
             expired = 0
             if retry:
                 expired = self._retry(conn, retry, retry_at, message, common)
@@ -273,23 +315,35 @@ class EventWrites(StoreBase):
             conn.execute(update(events).where(events.c.id.in_(chunk)).values(**values))
 
     def _retry(
-        self, conn: Connection, pks: Sequence[int], retry_at: float, message: str,
+        self,
+        conn: Connection,
+        pks: Sequence[int],
+        retry_at: float,
+        message: str,
         common: dict[str, Any],
     ) -> int:
         expired = 0
         for chunk in _chunks(list(pks), 900):
-            expired += int(conn.execute(
-                update(events)
-                .where(events.c.id.in_(chunk), events.c.deadline_at <= retry_at)
-                .values(status=Status.FAILED.value,
+            expired += int(
+                conn.execute(
+                    update(events)
+                    .where(events.c.id.in_(chunk), events.c.deadline_at <= retry_at)
+                    .values(
+                        status=Status.FAILED.value,
                         last_error=f"gave up: TikTok's 48 h deduplication window ended ({message})",
-                        **common)
-            ).rowcount)
+                        **common,
+                    )
+                ).rowcount
+            )
             conn.execute(
                 update(events)
                 .where(events.c.id.in_(chunk), events.c.deadline_at > retry_at)
-                .values(status=Status.RETRYING.value, next_attempt_at=retry_at,
-                        last_error=message, **common)
+                .values(
+                    status=Status.RETRYING.value,
+                    next_attempt_at=retry_at,
+                    last_error=message,
+                    **common,
+                )
             )
         return expired
 
@@ -329,4 +383,3 @@ def _delivery_row(record: DeliveryRecord) -> dict[str, Any]:
         "latency_ms": record.latency_ms,
         "verdict": record.verdict,
     }
-

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 
 import tiktok_ads
-from tiktok_ads.entrypoints.api import errors, routes_connections, routes_events, routes_ops, schemas
+from tiktok_ads.entrypoints.api import (
+    errors,
+    routes_connections,
+    routes_events,
+    routes_ops,
+    schemas,
+)
 
 if TYPE_CHECKING:
     from tiktok_ads.bootstrap import Container

@@ -27,11 +27,17 @@ def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
         header = request.headers.get("authorization", "")
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
-            raise ApiError(401, CODE_AUTH, "missing API key: send Authorization: Bearer <key>",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401,
+                CODE_AUTH,
+                "missing API key: send Authorization: Bearer <key>",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         principal = await container(request).keys.authenticate(raw.strip())
         if principal is None:
-            raise ApiError(401, CODE_AUTH, "invalid API key", headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401, CODE_AUTH, "invalid API key", headers={"WWW-Authenticate": "Bearer"}
+            )
         if not principal.may(scope):
             raise ApiError(403, CODE_FORBIDDEN, f"this API key lacks the '{scope}' right")
         return principal
@@ -42,8 +48,12 @@ def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
 async def read_json(request: Request) -> Any:
     """The body as JSON, refused past TIKTOK_ADS_MAX_BODY_BYTES (by Content-Length first)."""
     cap = container(request).settings.tiktok_ads_max_body_bytes
-    too_large = ApiError(413, 40002, f"request body larger than {cap} bytes",
-                         [FieldError("body", f"at most {cap} bytes")])
+    too_large = ApiError(
+        413,
+        40002,
+        f"request body larger than {cap} bytes",
+        [FieldError("body", f"at most {cap} bytes")],
+    )
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > cap:
         raise too_large
@@ -56,10 +66,18 @@ async def read_json(request: Request) -> Any:
         chunks.append(chunk)
     body = b"".join(chunks)
     if not body:
-        raise ApiError(422, 40002, "empty body: send a JSON object",
-                       [FieldError("body", "must be a JSON object")])
+        raise ApiError(
+            422,
+            40002,
+            "empty body: send a JSON object",
+            [FieldError("body", "must be a JSON object")],
+        )
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise ApiError(422, 40002, f"body is not valid JSON: {exc.msg} at {exc.pos}",
-                       [FieldError("body", "not valid JSON")]) from exc
+        raise ApiError(
+            422,
+            40002,
+            f"body is not valid JSON: {exc.msg} at {exc.pos}",
+            [FieldError("body", "not valid JSON")],
+        ) from exc

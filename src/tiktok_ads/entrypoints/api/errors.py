@@ -26,7 +26,11 @@ class ApiError(Exception):
     """An HTTP-level refusal raised by our routes (auth, size, not found...)."""
 
     def __init__(
-        self, status: int, code: int, message: str, errors: list[FieldError] | None = None,
+        self,
+        status: int,
+        code: int,
+        message: str,
+        errors: list[FieldError] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
@@ -56,8 +60,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StoreError)
     async def _store(_: Request, exc: StoreError) -> Response:
         log.error("database unavailable: %s", exc)
-        return error_response(503, CODE_SERVER, "database unavailable; nothing was accepted",
-                              headers={"Retry-After": "5"})
+        return error_response(
+            503,
+            CODE_SERVER,
+            "database unavailable; nothing was accepted",
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> Response:

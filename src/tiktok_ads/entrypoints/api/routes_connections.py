@@ -54,8 +54,15 @@ async def get_connection(
     if row is None:
         if pixel_id is not None:
             raise NotFound(f"no connection for pixel {pixel_id!r}")
-        return JsonResponse({"connected": False, "pixel_id": None, "advertiser_id": None,
-                             "test_mode": c.settings.tiktok_test_mode, "last_event_sent": None})
+        return JsonResponse(
+            {
+                "connected": False,
+                "pixel_id": None,
+                "advertiser_id": None,
+                "test_mode": c.settings.tiktok_test_mode,
+                "last_event_sent": None,
+            }
+        )
     depth = await c.store.queue_depth()
     return JsonResponse(connection_view(row, depth.get(row.pixel_id, 0)))
 
@@ -65,7 +72,9 @@ async def list_connections(request: Request, _: Any = Depends(require("events"))
     c = container(request)
     depth = await c.store.queue_depth()
     rows = await c.store.list_connections()
-    return JsonResponse({"connections": [connection_view(r, depth.get(r.pixel_id, 0)) for r in rows]})
+    return JsonResponse(
+        {"connections": [connection_view(r, depth.get(r.pixel_id, 0)) for r in rows]}
+    )
 
 
 def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None:
@@ -90,7 +99,9 @@ def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None
 async def connect(request: Request, _: Any = Depends(require("admin"))) -> JsonResponse:
     body = await read_json(request)
     if not isinstance(body, dict):
-        raise ApiError(422, 40002, "body: must be a JSON object", [FieldError("body", "must be an object")])
+        raise ApiError(
+            422, 40002, "body: must be a JSON object", [FieldError("body", "must be an object")]
+        )
     for flag in ("test_mode", "default"):
         if flag in body and not isinstance(body[flag], bool):
             raise EventInvalid([FieldError(flag, "must be true or false")])

@@ -46,14 +46,21 @@ def _accepted_body(accepted: Accepted) -> dict[str, Any]:
     "/events",
     status_code=202,
     response_model=schemas.EventAccepted,
-    responses={200: {"model": schemas.EventAccepted, "description": "Duplicate, or TikTok's "
-                     "verdict with ?wait"}, **schemas.ERRORS},
+    responses={
+        200: {
+            "model": schemas.EventAccepted,
+            "description": "Duplicate, or TikTok's verdict with ?wait",
+        },
+        **schemas.ERRORS,
+    },
     openapi_extra=schemas.request_body(schemas.EventIn),
     summary="Send one event (202 once durable)",
 )
 async def post_event(
     request: Request,
-    wait: float | None = Query(None, ge=0, le=60, description="Wait up to N s for TikTok's verdict"),
+    wait: float | None = Query(
+        None, ge=0, le=60, description="Wait up to N s for TikTok's verdict"
+    ),
     _: Any = events_right,
 ) -> JsonResponse:
     raw = await read_json(request)
@@ -66,7 +73,9 @@ async def post_event(
     row = await _wait_for_verdict(request, accepted.pk, wait)
     if row is None or row["status"] not in _TERMINAL:
         status = row["status"] if row is not None else "queued"
-        body.update(status=status, message=f"no verdict from TikTok within {wait:g} s; still {status}")
+        body.update(
+            status=status, message=f"no verdict from TikTok within {wait:g} s; still {status}"
+        )
         return JsonResponse(body, status_code=202)
     body.update(
         success=row["status"] == "delivered",
@@ -101,32 +110,50 @@ async def post_batch(request: Request, _: Any = events_right) -> JsonResponse:
     raw = await read_json(request)
     events = raw.get("events") if isinstance(raw, dict) else None
     if not isinstance(events, list) or not events:
-        raise ApiError(422, 40002, "events: must be a list of 1 to 1,000 events",
-                       [FieldError("events", "must be a non-empty list")])
+        raise ApiError(
+            422,
+            40002,
+            "events: must be a list of 1 to 1,000 events",
+            [FieldError("events", "must be a non-empty list")],
+        )
     if len(events) > MAX_BATCH:
-        raise ApiError(413, 40002, f"events: {len(events)} events; at most {MAX_BATCH} per batch",
-                       [FieldError("events", f"at most {MAX_BATCH} events")])
+        raise ApiError(
+            413,
+            40002,
+            f"events: {len(events)} events; at most {MAX_BATCH} per batch",
+            [FieldError("events", f"at most {MAX_BATCH} events")],
+        )
     outcomes = await container(request).ingest.submit_many(events)
     results: list[dict[str, Any]] = []
     for index, outcome in enumerate(outcomes):
         if isinstance(outcome, Refused):
             raw_id = events[index].get("event_id") if isinstance(events[index], dict) else None
-            results.append({
-                "index": index,
-                "event_id": str(raw_id) if isinstance(raw_id, str | int) else None,
-                "status": "rejected",
-                "code": outcome.errors.code,
-                "errors": [e.as_dict() for e in outcome.errors.errors],
-            })
+            results.append(
+                {
+                    "index": index,
+                    "event_id": str(raw_id) if isinstance(raw_id, str | int) else None,
+                    "status": "rejected",
+                    "code": outcome.errors.code,
+                    "errors": [e.as_dict() for e in outcome.errors.errors],
+                }
+            )
         else:
-            result = {"index": index, "event_id": outcome.event_id, "status": outcome.status,
-                      "errors": []}
+            result = {
+                "index": index,
+                "event_id": outcome.event_id,
+                "status": outcome.status,
+                "errors": [],
+            }
             if outcome.reason:
                 result["reason"] = outcome.reason
             results.append(result)
     rejected = sum(1 for r in results if r["status"] == "rejected")
-    body = {"success": rejected == 0, "accepted": len(results) - rejected, "rejected": rejected,
-            "results": results}
+    body = {
+        "success": rejected == 0,
+        "accepted": len(results) - rejected,
+        "rejected": rejected,
+        "results": results,
+    }
     return JsonResponse(body, status_code=200)
 
 
@@ -147,8 +174,11 @@ def event_view(row: RowMapping) -> dict[str, Any]:
         "updated_at": row["updated_at"],
         "next_attempt_at": row["next_attempt_at"] if row["status"] == "retrying" else None,
         "delivered_at": row["delivered_at"],
-        "tiktok": {"code": row["tiktok_code"], "message": row["tiktok_message"],
-                   "request_id": row["request_id"]},
+        "tiktok": {
+            "code": row["tiktok_code"],
+            "message": row["tiktok_message"],
+            "request_id": row["request_id"],
+        },
         "last_error": row["last_error"],
     }
 
@@ -156,7 +186,9 @@ def event_view(row: RowMapping) -> dict[str, Any]:
 @router.get("/events", summary="Recent events, newest first (status=failed: the error log)")
 async def list_events(
     request: Request,
-    status: str | None = Query(None, pattern="^(queued|sending|retrying|delivered|failed|skipped)$"),
+    status: str | None = Query(
+        None, pattern="^(queued|sending|retrying|delivered|failed|skipped)$"
+    ),
     pixel_id: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
     before_id: int | None = Query(None, description="Page back: the `cursor` of the previous page"),
@@ -169,7 +201,9 @@ async def list_events(
     return JsonResponse({"events": [event_view(r) for r in rows], "cursor": cursor})
 
 
-async def _find(request: Request, event_id: str, pixel_id: str | None, event_type: str | None) -> RowMapping:
+async def _find(
+    request: Request, event_id: str, pixel_id: str | None, event_type: str | None
+) -> RowMapping:
     row = await container(request).store.get_event(event_id, pixel_id, event_type)
     if row is None:
         raise NotFound(f"no event with event_id {event_id!r}")
@@ -178,7 +212,10 @@ async def _find(request: Request, event_id: str, pixel_id: str | None, event_typ
 
 @router.get("/events/{event_id}", summary="The latest event with this event_id")
 async def get_event(
-    request: Request, event_id: str, pixel_id: str | None = None, event_type: str | None = None,
+    request: Request,
+    event_id: str,
+    pixel_id: str | None = None,
+    event_type: str | None = None,
     _: Any = events_right,
 ) -> JsonResponse:
     return JsonResponse(event_view(await _find(request, event_id, pixel_id, event_type)))
@@ -186,15 +223,22 @@ async def get_event(
 
 @router.post("/events/{event_id}/retry", summary="Replay a failed event (same event_id)")
 async def retry_event(
-    request: Request, event_id: str, pixel_id: str | None = None, event_type: str | None = None,
+    request: Request,
+    event_id: str,
+    pixel_id: str | None = None,
+    event_type: str | None = None,
     _: Any = events_right,
 ) -> JsonResponse:
     c = container(request)
     row = await _find(request, event_id, pixel_id, event_type)
     if not await c.store.replay_failed(row["id"], c.clock.now()):
-        raise ApiError(409, 40002, f"only failed events can be replayed; this one is {row['status']}")
+        raise ApiError(
+            409, 40002, f"only failed events can be replayed; this one is {row['status']}"
+        )
     c.ingest.written.set()
-    return JsonResponse(event_view(await c.store.get_event_by_pk(row["id"]) or row), status_code=202)
+    return JsonResponse(
+        event_view(await c.store.get_event_by_pk(row["id"]) or row), status_code=202
+    )
 
 
 @router.get("/stats", summary="Counts by status, event type and pixel; queue depth")
@@ -207,7 +251,9 @@ async def stats(request: Request, _: Any = events_right) -> JsonResponse:
 
 @router.get("/deliveries", summary="Requests to TikTok with TikTok's answers, newest first")
 async def deliveries(
-    request: Request, pixel_id: str | None = None, limit: int = Query(50, ge=1, le=500),
+    request: Request,
+    pixel_id: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
     _: Any = events_right,
 ) -> JsonResponse:
     rows = await container(request).store.recent_deliveries(limit, pixel_id)

@@ -63,7 +63,9 @@ class EventIn(BaseModel):
     event_time: int | str | None = Field(
         None, description="Unix seconds, 13-digit milliseconds or ISO-8601; default: receipt"
     )
-    event_id: str | int | None = Field(None, description="Share it with the Pixel; generated if absent")
+    event_id: str | int | None = Field(
+        None, description="Share it with the Pixel; generated if absent"
+    )
     pixel_id: str | None = Field(None, description="Default connection when absent")
     user: UserIn | None = None
     properties: PropertiesIn | None = None
@@ -125,7 +127,9 @@ def request_body(model: type[BaseModel]) -> dict[str, Any]:
     return {
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
         }
     }
 

@@ -1,0 +1,117 @@
+"""The real service, wired by bootstrap, delivering to the emulator over an ASGI transport."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tiktok_ads.bootstrap import Container, build
+from tiktok_ads.config import Settings
+from tiktok_ads.domain.delivery import RetryPolicy
+from tiktok_ads.emulator import EmulatorState, create_app
+from tiktok_ads.entrypoints.api.app import PREFIX, create_api
+
+PIXEL = "CPIXELTEST0000000001"
+TOKEN = "0123456789abcdef0123456789abcdef01234567"
+API_KEY = "test-admin-key"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+# Fast retries so tests see a retried batch delivered within a fraction of a second.
+FAST_RETRY = RetryPolicy(base_seconds=0.02, cap_seconds=0.1)
+
+
+@dataclass
+class Service:
+    container: Container
+    http: httpx.AsyncClient
+    tiktok: EmulatorState
+
+    async def post(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
+        headers = kw.pop("headers", AUTH)
+        return await self.http.post(PREFIX + path, json=json, headers=headers, **kw)
+
+    async def get(self, path: str, **kw: Any) -> httpx.Response:
+        headers = kw.pop("headers", AUTH)
+        return await self.http.get(PREFIX + path, headers=headers, **kw)
+
+    async def settle(self, within: float = 10.0) -> None:
+        """Wait until nothing is queued, retrying or in flight (the dispatcher runs meanwhile)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while loop.time() < deadline:
+            if not await self.container.store.queue_depth():
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"queue not drained: {await self.container.store.queue_depth()}")
+
+
+ServiceFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def make_service(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
+    started: list[Service] = []
+
+    async def factory(db_url: str | None = None, **overrides: Any) -> Service:
+        emulator = create_app()
+        settings = Settings(
+            database_url=db_url or f"sqlite:///{tmp_path}/svc-{len(started)}.db",
+            tiktok_pixel_id=PIXEL,
+            tiktok_access_token=TOKEN,
+            tiktok_ads_api_key=API_KEY,
+            tiktok_ads_secret_key="test-secret",
+            tiktok_api_base_url="http://tiktok.test/open_api",
+            tiktok_batch_linger_ms=overrides.pop("tiktok_batch_linger_ms", 0),
+            tiktok_rate_limit_rps=overrides.pop("tiktok_rate_limit_rps", 1000),
+            **overrides,
+        )
+        container = build(
+            settings, tiktok_transport=httpx.ASGITransport(app=emulator), policy=FAST_RETRY
+        )
+        app = create_api(container)
+        await container.start(run_dispatcher=True)
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
+        service = Service(container, http, emulator.state.emulator)
+        started.append(service)
+        return service
+
+    yield factory
+    for service in started:
+        await service.http.aclose()
+        await service.container.stop()
+
+
+@pytest.fixture
+async def service(make_service: ServiceFactory) -> Service:
+    return await make_service()  # type: ignore[no-any-return]
+
+
+SEED_EVENT: dict[str, Any] = {
+    "event_type": "CompletePayment",
+    "event_id": "order_123",
+    "user": {"email": "customer@example.com", "phone": "+40721234567", "external_id": "user_456"},
+    "properties": {
+        "value": 150.00,
+        "currency": "EUR",
+        "content_type": "product",
+        "contents": [
+            {
+                "content_id": "ticket_789",
+                "content_name": "Concert VIP Pass",
+                "quantity": 2,
+                "price": 75.00,
+            }
+        ],
+    },
+    "context": {
+        "page_url": "https://shop.example/checkout/complete?ttclid=E.C.P.abc",
+        "user_agent": "Mozilla/5.0",
+        "ip": "203.0.113.7",
+    },
+}
