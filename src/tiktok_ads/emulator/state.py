@@ -1,0 +1,235 @@
+"""Everything the emulated TikTok remembers: requests, events, dedup keys, audiences, faults."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tiktok_ads.emulator.audiences import AudienceBook
+from tiktok_ads.emulator.config import EmulatorConfig
+from tiktok_ads.emulator.faults import FaultPlan
+from tiktok_ads.emulator.ratelimit import RateLimiter
+
+#: TikTok drops a repeated (pixel, event, event_id) for 48 hours after the first one.
+DEDUP_WINDOW_SECONDS = 48 * 3600
+
+Clock = Callable[[], float]
+
+
+@dataclass(slots=True)
+class RecordedRequest:
+    """One call to the API as the emulator saw it; the access token itself is never kept."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    token_present: bool
+    token_mask: str | None
+    json: Any
+    http_status: int
+    code: int | None
+    request_id: str | None
+    time: float
+    fault: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": self.headers,
+            "token_present": self.token_present,
+            "token_mask": self.token_mask,
+            "json": self.json,
+            "http_status": self.http_status,
+            "code": self.code,
+            "request_id": self.request_id,
+            "time": self.time,
+            "fault": self.fault,
+        }
+
+
+@dataclass(slots=True)
+class StoredEvent:
+    """One event TikTok accepted (code 0), duplicates included and flagged."""
+
+    pixel_code: str
+    event: str
+    event_id: str | None
+    raw: dict[str, Any]
+    test_event_code: str | None
+    deduplicated: bool
+    notes: list[str]
+    received_at: float
+    event_source: str
+    endpoint: str
+    request_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "pixel_code": self.pixel_code,
+            "event": self.event,
+            "event_id": self.event_id,
+            "event_source": self.event_source,
+            "endpoint": self.endpoint,
+            "test_event_code": self.test_event_code,
+            "deduplicated": self.deduplicated,
+            "notes": self.notes,
+            "received_at": self.received_at,
+            "request_id": self.request_id,
+            "raw": self.raw,
+        }
+
+
+@dataclass(slots=True)
+class AcceptedBatch:
+    """How many events of one request counted, and how many were dropped as duplicates."""
+
+    counted: int = 0
+    deduplicated: int = 0
+    flags: list[bool] = field(default_factory=list)
+
+
+class EmulatorState:
+    """In-memory TikTok. `clock` returns epoch seconds; inject one to move time in tests."""
+
+    def __init__(self, config: EmulatorConfig | None = None, *, clock: Clock = time.time) -> None:
+        self.config = config if config is not None else EmulatorConfig()
+        self.clock = clock
+        self.faults = FaultPlan()
+        self.audiences = AudienceBook()
+        self.limits = RateLimiter()
+        self.requests: list[RecordedRequest] = []
+        self.events: list[StoredEvent] = []
+        self.pixels_seen: set[str] = set()
+        # Hashed keys keep a million dedup entries at tens of megabytes; a false match needs a
+        # 64-bit collision, which a test run will not meet.
+        self._dedup: dict[int, float] = {}
+        self._counts: Counter[tuple[str, str]] = Counter()
+
+    def reset(self) -> None:
+        """Forget everything that happened; the config and clock stay."""
+        self.faults.clear()
+        self.audiences.clear()
+        self.limits.reset()
+        self.requests.clear()
+        self.events.clear()
+        self.pixels_seen.clear()
+        self._dedup.clear()
+        self._counts.clear()
+
+    def accept_events(
+        self,
+        pixel_code: str,
+        events: Sequence[dict[str, Any]],
+        notes: Sequence[list[str]],
+        *,
+        test_event_code: str | None,
+        event_source: str,
+        endpoint: str,
+        request_id: str | None = None,
+    ) -> AcceptedBatch:
+        """Record a validated batch, flagging what TikTok's 48 h deduplication would drop."""
+        now = self.clock()
+        is_test = test_event_code is not None
+        dedup = self._dedup
+        store = self.config.store_events
+        append = self.events.append
+        result = AcceptedBatch()
+        flags = result.flags
+        self.pixels_seen.add(pixel_code)
+        for raw, event_notes in zip(events, notes, strict=True):
+            name = raw.get("event")
+            event_id = raw.get("event_id")
+            duplicate = False
+            if event_id:
+                # Test events live in their own namespace: they never hide real conversions.
+                key = hash((pixel_code, name, event_id, is_test))
+                first = dedup.get(key)
+                if first is not None and now - first < DEDUP_WINDOW_SECONDS:
+                    duplicate = True
+                else:
+                    dedup[key] = now
+            flags.append(duplicate)
+            if duplicate:
+                result.deduplicated += 1
+            else:
+                result.counted += 1
+            if store:
+                append(
+                    StoredEvent(
+                        pixel_code,
+                        str(name),
+                        event_id,
+                        raw,
+                        test_event_code,
+                        duplicate,
+                        event_notes,
+                        now,
+                        event_source,
+                        endpoint,
+                        request_id,
+                    )
+                )
+        kind = "test" if is_test else "real"
+        self._counts[(pixel_code, kind)] += result.counted
+        self._counts[(pixel_code, kind + "_duplicate")] += result.deduplicated
+        return result
+
+    def delivered_events(
+        self, pixel_code: str | None = None, include_test: bool = True
+    ) -> list[StoredEvent]:
+        """Events TikTok kept: accepted and not deduplicated (needs `store_events`)."""
+        return [
+            event
+            for event in self.events
+            if not event.deduplicated
+            and (pixel_code is None or event.pixel_code == pixel_code)
+            and (include_test or event.test_event_code is None)
+        ]
+
+    def event_count(
+        self,
+        pixel_code: str | None = None,
+        *,
+        include_test: bool = False,
+        include_duplicates: bool = False,
+    ) -> int:
+        """Real conversions TikTok counted; works with `store_events=False` too."""
+        kinds = {"real"}
+        if include_test:
+            kinds.add("test")
+        if include_duplicates:
+            kinds |= {kind + "_duplicate" for kind in kinds}
+        return sum(
+            count
+            for (pixel, kind), count in self._counts.items()
+            if kind in kinds and (pixel_code is None or pixel == pixel_code)
+        )
+
+    def stats(self) -> dict[str, Any]:
+        by_pixel: dict[str, dict[str, int]] = {}
+        for (pixel, kind), count in self._counts.items():
+            by_pixel.setdefault(pixel, {})[kind] = count
+        codes = Counter(str(request.code) for request in self.requests)
+        return {
+            "requests": len(self.requests),
+            "response_codes": dict(codes),
+            "events": {
+                "real": self.event_count(),
+                "test": self.event_count(include_test=True) - self.event_count(),
+                "deduplicated": sum(
+                    count for (_, kind), count in self._counts.items() if kind.endswith("duplicate")
+                ),
+                "stored": len(self.events),
+                "dedup_keys": len(self._dedup),
+                "by_pixel": by_pixel,
+            },
+            "audiences": len(self.audiences.audiences),
+            "files": len(self.audiences.files),
+            "faults_pending": len(self.faults),
+        }
