@@ -136,6 +136,7 @@ def build(
         switches=settings.tracking_switches(),
         metrics=metrics,
         max_pending=settings.tiktok_ads_max_pending_events,
+        default_page_url=settings.tiktok_default_page_url,
     )
     dispatcher = Dispatcher(
         store=store,

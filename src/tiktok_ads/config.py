@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     tiktok_default_phone_region: str | None = None
     tiktok_attribution_window_days: int = Field(default=28, ge=1, le=90)
 
+    # TikTok needs page.url on web events; events without context.page_url get this one
+    # (a box-office sale, say). Unset: such events are refused, naming context.page_url.
+    tiktok_default_page_url: str | None = None
+
     tiktok_ads_max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     # How long IP address and user agent stay after an event is settled (delivered/failed).
     tiktok_ads_pii_retention_hours: float = Field(default=72.0, ge=0)

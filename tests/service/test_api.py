@@ -95,7 +95,7 @@ async def test_batch_accepts_the_valid_and_reports_the_invalid_by_index(service:
     }
     response = await service.post("/events/batch", {"events": [good, bad, good]})
     body = response.json()
-    assert (200, False, 1, 1) == (
+    assert (200, False, 2, 1) == (
         response.status_code,
         body["success"],
         body["accepted"],
@@ -192,24 +192,28 @@ async def test_test_mode_puts_test_event_code_on_every_request(
     assert "TEST12345" == sent.test_event_code
 
 
-async def test_click_id_follows_the_buyer_to_a_later_event(service: Service) -> None:
-    """A box-office purchase without ttclid is attributed to the click seen for that user."""
-    await service.post(
-        "/events",
-        {
-            "event_type": "ViewContent",
-            "event_id": "v",
-            "user": {"external_id": "u9"},
-            "context": {"page_url": "https://s.example/?ttclid=E.C.P.zz"},
-        },
-    )
-    await service.post(
-        "/events", {"event_type": "CompletePayment", "event_id": "p", "user": {"external_id": "u9"}}
-    )
+async def test_click_id_follows_the_buyer_to_a_later_event(make_service: ServiceFactory) -> None:
+    """A box-office purchase without ttclid or page is attributed to the user's earlier click."""
+    service = await make_service(tiktok_default_page_url="https://shop.example/box-office")
+    page = {"page_url": "https://s.example/?ttclid=E.C.P.zz"}
+    view = {"event_type": "ViewContent", "event_id": "v", "user": {"external_id": "u9"}}
+    await service.post("/events", {**view, "context": page})
+    sale = {"event_type": "CompletePayment", "event_id": "p", "user": {"external_id": "u9"}}
+    await service.post("/events", sale)
     await service.settle()
     sent = {e.event_id: e.raw for e in service.tiktok.delivered_events()}
     assert "E.C.P.zz" == sent["p"]["user"]["ttclid"]
+    assert {"url": "https://shop.example/box-office"} == sent["p"]["page"]
     assert ["external_id", "ttclid"] == (await service.get("/events/p")).json()["match_keys"]
+
+
+async def test_event_without_page_is_refused_naming_context_page_url(service: Service) -> None:
+    """TikTok needs page.url for web events: without a default page, 422 names the field."""
+    response = await service.post("/events", {"event_type": "CompletePayment", "event_id": "x"})
+    assert (422, "context.page_url") == (
+        response.status_code,
+        response.json()["errors"][0]["field"],
+    )
 
 
 async def test_stats_error_log_and_metrics(service: Service) -> None:

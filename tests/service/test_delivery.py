@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.service.conftest import PIXEL, SEED_EVENT, Service, ServiceFactory
 
 NEW_TOKEN = "fedcba9876543210fedcba9876543210fedcba98"
@@ -64,7 +66,7 @@ async def test_revoked_token_holds_the_queue_until_connect_replaces_it(service: 
         connection = (await service.get("/connection")).json()
         if not connection["healthy"]:
             break
-        await __import__("asyncio").sleep(0.02)
+        await asyncio.sleep(0.02)
     assert (False, 40105) == (connection["connected"], connection["health"]["code"])
     assert "queued" == (await service.get("/events/order_123")).json()["status"]
     assert (
@@ -81,21 +83,21 @@ async def test_revoked_token_holds_the_queue_until_connect_replaces_it(service: 
 async def test_daily_cap_holds_events_and_sends_purchases_first(
     make_service: ServiceFactory,
 ) -> None:
-    """At the daily cap nothing is dropped: the rest waits; purchases go before page views."""
-    service = await make_service(tiktok_daily_event_limit=3, tiktok_batch_size=2)
-    events = view_events(3) + view_events(2, prefix="p", name="CompletePayment")
+    """At the daily cap nothing is dropped: the rest waits; near it, purchases go first."""
+    service = await make_service(tiktok_daily_event_limit=30, tiktok_batch_size=10)
+    events = view_events(30) + view_events(5, prefix="p", name="CompletePayment")
     await service.post("/events/batch", {"events": events})
-    import asyncio
-
-    for _ in range(200):
-        if len(service.tiktok.delivered_events()) >= 3:
+    for _ in range(500):  # until our side has settled all it may send today
+        stats = (await service.get("/stats")).json()
+        if stats["by_status"].get("delivered") == 30:
             break
         await asyncio.sleep(0.02)
-    await asyncio.sleep(0.2)
-    sent = [e.event_id for e in service.tiktok.delivered_events()]
-    assert 3 == len(sent)
-    assert {"p0", "p1"} <= set(sent)
-    assert 2 == (await service.get("/stats")).json()["queue_depth"][PIXEL]
+    await asyncio.sleep(0.1)  # a dispatcher that ignored the cap would send more by now
+    sent = {e.event_id for e in service.tiktok.delivered_events()}
+    assert 30 == len(sent)
+    assert {f"p{i}" for i in range(5)} <= sent
+    assert 5 == (await service.get("/stats")).json()["queue_depth"][PIXEL]
+    assert "queued" == (await service.get("/events/v29")).json()["status"]
 
 
 async def test_failed_event_can_be_replayed(service: Service) -> None:

@@ -16,7 +16,7 @@ from tiktok_ads.adapters.metrics import Metrics
 from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.domain.events import IngestOutcome, NewEvent, Status
 from tiktok_ads.domain.inbound import IngestRules, PreparedEvent, prepare_event, tracking_switch
-from tiktok_ads.errors import TikTokAdsError, ValidationFailed
+from tiktok_ads.errors import EventInvalid, FieldError, TikTokAdsError, ValidationFailed
 from tiktok_ads.services.connections import ConnectionService
 
 _MAX_GROUP = 4000
@@ -58,6 +58,7 @@ class IngestService:
         switches: dict[str, bool],
         metrics: Metrics,
         max_pending: int = 50_000,
+        default_page_url: str | None = None,
     ) -> None:
         self._store = store
         self._connections = connections
@@ -66,6 +67,7 @@ class IngestService:
         self._switches = switches
         self._metrics = metrics
         self._max_pending = max_pending
+        self._default_page_url = default_page_url
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._pending_events = 0
         self._writer: asyncio.Task[None] | None = None
@@ -119,11 +121,26 @@ class IngestService:
         prepared = prepare_event(raw, now=self._clock.now(), rules=self._rules)
         connection = await self._connections.resolve(prepared.pixel_id)
         reason = self._skip_reason(prepared)
+        if reason is None and "page" not in prepared.payload:
+            self._fill_page(prepared)
         item = _new_event(prepared, connection.pixel_id, reason)
         accepted = Accepted(
             prepared.event_id, connection.pixel_id, prepared.event_name, None, item.status, reason
         )
         return item, accepted
+
+    def _fill_page(self, prepared: PreparedEvent) -> None:
+        if self._default_page_url is None:
+            raise EventInvalid(
+                [
+                    FieldError(
+                        "context.page_url",
+                        "is required: TikTok needs page.url for web events "
+                        "(or set TIKTOK_DEFAULT_PAGE_URL for events without a page)",
+                    )
+                ]
+            )
+        prepared.payload["page"] = {"url": self._default_page_url}
 
     def _skip_reason(self, prepared: PreparedEvent) -> str | None:
         if not prepared.consent.granted:

@@ -136,13 +136,14 @@ class EventReads(StoreBase):
 
     async def recent_deliveries(
         self, limit: int = 50, pixel_id: str | None = None
-    ) -> list[RowMapping]:
-        def read(conn: Connection) -> list[RowMapping]:
+    ) -> list[dict[str, Any]]:
+        def read(conn: Connection) -> list[dict[str, Any]]:
             query = select(deliveries)
             if pixel_id is not None:
                 query = query.where(deliveries.c.pixel_id == pixel_id)
             query = query.order_by(deliveries.c.id.desc()).limit(limit)
-            return list(conn.execute(query).mappings().all())
+            # Column names may be str subclasses (quoted_name), which orjson refuses as keys.
+            return [{str(k): v for k, v in row._mapping.items()} for row in conn.execute(query)]
 
         return await self._read_tx(read)
 

@@ -257,4 +257,4 @@ async def deliveries(
     _: Any = events_right,
 ) -> JsonResponse:
     rows = await container(request).store.recent_deliveries(limit, pixel_id)
-    return JsonResponse({"deliveries": [dict(r) for r in rows]})
+    return JsonResponse({"deliveries": rows})
