@@ -1,0 +1,125 @@
+"""A real `serve` process killed with SIGKILL mid-delivery loses nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "0123456789abcdef0123456789abcdef01234567"
+PIXEL = "CPIXELCRASH000000001"
+KEY = "crash-key"
+BIN = Path(sys.executable).with_name("tiktok-ads")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, within: float = 20.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not come up")
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_kill_9_during_delivery_loses_nothing(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    """Events in flight when serve is SIGKILLed are sent again, same event_id, after restart."""
+    tiktok_port, port = free_port(), free_port()
+    processes.append(
+        subprocess.Popen(
+            [str(BIN), "emulator", "--port", str(tiktok_port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    )
+    tiktok = f"http://127.0.0.1:{tiktok_port}"
+    wait_http(f"{tiktok}/_emulator/stats")
+    # The first request to TikTok takes 3 s: long enough to kill the sender mid-flight.
+    httpx.post(f"{tiktok}/_emulator/faults", json={"kind": "latency", "ms": 3000, "count": 1})
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/crash.db",
+        "TIKTOK_PIXEL_ID": PIXEL,
+        "TIKTOK_ACCESS_TOKEN": TOKEN,
+        "TIKTOK_ADS_API_KEY": KEY,
+        "TIKTOK_API_BASE_URL": f"{tiktok}/open_api",
+        "TIKTOK_BATCH_LINGER_MS": "0",
+        "TIKTOK_ADS_CLAIM_LEASE_SECONDS": "2",
+    }
+    cmd = [str(BIN), "serve", "--port", str(port), "--log-level", "warning"]
+    serve = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    processes.append(serve)
+    base = f"http://127.0.0.1:{port}"
+    wait_http(f"{base}/healthz")
+    auth = {"Authorization": f"Bearer {KEY}"}
+    events = [
+        {
+            "event_type": "CompletePayment",
+            "event_id": f"order-{i}",
+            "context": {"page_url": "https://shop.example/checkout"},
+        }
+        for i in range(200)
+    ]
+    response = httpx.post(
+        f"{base}/api/integrations/tiktok-ads/events/batch",
+        json={"events": events},
+        headers=auth,
+        timeout=10,
+    )
+    assert (200, 200) == (response.status_code, response.json()["accepted"])
+    # Wait until the batch is on its way to TikTok (held there by the latency fault), then kill.
+    deadline = time.monotonic() + 10
+    status = None
+    while time.monotonic() < deadline and status != "sending":
+        view = httpx.get(f"{base}/api/integrations/tiktok-ads/events/order-0", headers=auth)
+        status = view.json()["status"]
+        time.sleep(0.05)
+    assert "sending" == status
+    serve.send_signal(signal.SIGKILL)
+    serve.wait(timeout=10)
+
+    restarted = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    processes.append(restarted)
+    wait_http(f"{base}/healthz")
+    deadline = time.monotonic() + 30
+    by_status: dict[str, int] = {}
+    while time.monotonic() < deadline:
+        stats = httpx.get(f"{base}/api/integrations/tiktok-ads/stats", headers=auth).json()
+        by_status = stats["by_status"]
+        if by_status.get("delivered") == 200:
+            break
+        time.sleep(0.1)
+    assert {"delivered": 200} == by_status
+    received = httpx.get(f"{tiktok}/_emulator/events", params={"limit": 1000}).json()["events"]
+    ids = {e["event_id"] for e in received}
+    assert {f"order-{i}" for i in range(200)} == ids
