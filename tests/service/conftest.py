@@ -29,6 +29,7 @@ class Service:
     container: Container
     http: httpx.AsyncClient
     tiktok: EmulatorState
+    emulator_app: Any
 
     async def post(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
         headers = kw.pop("headers", AUTH)
@@ -58,8 +59,8 @@ ServiceFactory = Callable[..., Any]
 async def make_service(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
     started: list[Service] = []
 
-    async def factory(db_url: str | None = None, **overrides: Any) -> Service:
-        emulator = create_app()
+    async def factory(db_url: str | None = None, emulator: Any = None, **overrides: Any) -> Service:
+        emulator = emulator or create_app()
         settings = Settings(
             database_url=db_url or f"sqlite:///{tmp_path}/svc-{len(started)}.db",
             tiktok_pixel_id=PIXEL,
@@ -75,9 +76,10 @@ async def make_service(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
             settings, tiktok_transport=httpx.ASGITransport(app=emulator), policy=FAST_RETRY
         )
         app = create_api(container)
+        await container.store.migrate()  # `tiktok-ads migrate`; serve does it itself on SQLite
         await container.start(run_dispatcher=True)
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
-        service = Service(container, http, emulator.state.emulator)
+        service = Service(container, http, emulator.state.emulator, emulator)
         started.append(service)
         return service
 
