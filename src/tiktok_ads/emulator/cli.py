@@ -5,11 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import click
-import uvicorn
 
 from tiktok_ads.emulator.app import create_app
 from tiktok_ads.emulator.config import ENV_VARS, EmulatorConfig
-from tiktok_ads.emulator.server import uvicorn_config
+from tiktok_ads.emulator.server import EmulatorServer
 from tiktok_ads.errors import ConfigurationError
 
 _OTHER_ENV = "\n".join(
@@ -100,4 +99,4 @@ def emulator_command(
     )
     app = create_app(config)
     click.echo(f"TikTok emulator: TIKTOK_API_BASE_URL=http://{host}:{port}/open_api", err=True)
-    uvicorn.Server(uvicorn_config(app, host, port, log_level=log_level)).run()
+    EmulatorServer(app, host, port, log_level=log_level).run()

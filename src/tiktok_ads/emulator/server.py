@@ -20,17 +20,26 @@ from tiktok_ads.emulator.state import EmulatorState
 _START_TIMEOUT_SECONDS = 10.0
 
 
-def uvicorn_config(app: FastAPI, host: str, port: int, **options: object) -> uvicorn.Config:
-    """uvicorn settings that let the `drop` fault close sockets (see `sockets`)."""
-    sockets: SocketRegistry = app.state.emulator_sockets
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        http=tracking_protocol(sockets),
-        lifespan="off",
-        **options,  # type: ignore[arg-type]
-    )
+class EmulatorServer(uvicorn.Server):
+    """uvicorn's server, hanging up on clients first when it stops (see `SocketRegistry`)."""
+
+    def __init__(self, app: FastAPI, host: str, port: int, **options: object) -> None:
+        self.registry: SocketRegistry = app.state.emulator_sockets
+        super().__init__(
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                # Lets the `drop` fault close sockets (see `sockets`).
+                http=tracking_protocol(self.registry),
+                lifespan="off",
+                **options,  # type: ignore[arg-type]
+            )
+        )
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.registry.abort_all()
+        await super().shutdown(sockets)
 
 
 @dataclass(slots=True)
@@ -68,9 +77,7 @@ def run_in_thread(
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host, port))
     bound_port = listener.getsockname()[1]
-    # A hung request must not hold shutdown for long.
-    config = uvicorn_config(app, host, bound_port, log_level="warning", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
+    server = EmulatorServer(app, host, bound_port, log_level="warning", timeout_graceful_shutdown=2)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [listener]}, name="tiktok-emulator", daemon=True
     )

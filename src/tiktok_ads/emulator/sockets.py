@@ -25,8 +25,10 @@ class SocketRegistry:
 
     def __init__(self) -> None:
         self._transports: dict[Peer, asyncio.Transport] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def add(self, transport: asyncio.Transport) -> None:
+        self._loop = asyncio.get_running_loop()
         peer = _peer(transport)
         if peer is not None:
             self._transports[peer] = transport
@@ -45,6 +47,25 @@ class SocketRegistry:
             return False
         transport.abort()
         return True
+
+    def abort_all(self) -> None:
+        """From any thread: hang up on every client, as a server going away does.
+
+        Without this a request stuck in a `hang` fault holds uvicorn's shutdown until its
+        graceful timeout, which then cancels it with a logged traceback and a 500.
+        """
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(self._abort_all)
+        except RuntimeError:  # the loop closed between the check and the call
+            return
+
+    def _abort_all(self) -> None:
+        for transport in list(self._transports.values()):
+            transport.abort()
+        self._transports.clear()
 
 
 def tracking_protocol(registry: SocketRegistry) -> type[asyncio.Protocol]:
