@@ -30,9 +30,7 @@ def read_members(
     if not filename.lower().endswith(FILE_EXTENSIONS):
         raise ApiError(40906, "Unsupported file type: upload a .csv or .txt file.")
     if len(content) > max_bytes:
-        raise ApiError(
-            40908, f"The file exceeds the size limit of {max_bytes // (1024 * 1024)} MB."
-        )
+        raise ApiError(40908, f"The file exceeds the size limit of {_size(max_bytes)}.")
     if not content.strip():
         raise ApiError(40905, "The file is empty.")
     check_signature(content, signature)
@@ -96,3 +94,8 @@ def _unhashed(number: int, id_type: str) -> ApiError:
     return ApiError(
         40062, f"PII is not hashed: line {number} is not a valid {hash_name(id_type)} hash."
     )
+
+
+def _size(limit: int) -> str:
+    megabytes, rest = divmod(limit, 1024 * 1024)
+    return f"{megabytes} MB" if megabytes and not rest else f"{limit} bytes"
