@@ -75,7 +75,7 @@ class RetryPolicy:
 
     def delay(self, attempts: int, rand: float) -> float:
         """Seconds before the next try after `attempts` tries; `rand` in [0, 1)."""
-        ceiling = min(self.cap_seconds, self.base_seconds * (2 ** max(0, attempts - 1)))
+        ceiling = min(self.cap_seconds, self.base_seconds * 2.0 ** max(0, attempts - 1))
         # Half fixed, half jitter: never hammer at once, never wait needlessly long.
         return ceiling / 2 + ceiling / 2 * rand
 

@@ -112,9 +112,9 @@ class IngestService:
         if items:
             outcomes = await self._commit(items)
             for slot, outcome in zip(slots, outcomes, strict=True):
-                accepted = results[slot]
-                assert isinstance(accepted, Accepted)
-                results[slot] = self._settle(accepted, outcome)
+                pending = results[slot]
+                assert isinstance(pending, Accepted)
+                results[slot] = self._settle(pending, outcome)
         return results
 
     async def _prepare(self, raw: object) -> tuple[NewEvent, Accepted]:

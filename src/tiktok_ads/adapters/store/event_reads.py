@@ -116,7 +116,9 @@ class EventReads(StoreBase):
             ).all()
             counted = conn.execute(select(ingest_counters)).all()
             rows = [(p, n, s, int(c)) for p, n, s, c in grouped]
-            rows += [(r.pixel_id, r.event_name, r.outcome, int(r.count)) for r in counted]
+            rows += [
+                (r.pixel_id, r.event_name, r.outcome, int(r._mapping["count"])) for r in counted
+            ]
             return _fold(rows)
 
         return await self._read_tx(read)

@@ -213,7 +213,7 @@ class EventWrites(StoreBase):
 
         def claim(conn: Connection) -> list[ClaimedEvent]:
             params = {"pixel_id": pixel_id, "limit": limit, "now": now, "lease_until": lease_until}
-            rows = conn.execute(sql, params).all()
+            rows = list(conn.execute(sql, params).all())
             rows.sort(key=(lambda r: (r.priority, r.id)) if by_priority else (lambda r: r.id))
             return [
                 ClaimedEvent(

@@ -66,9 +66,17 @@ def upgrade() -> None:
         sa.Column("request_id", sa.String(64)),
         sa.Column("last_error", sa.Text),
     )
-    where = {"sqlite_where": sa.text(READY), "postgresql_where": sa.text(READY)}
-    op.create_index("ix_events_ready", "events", ["pixel_id", "id"], **where)
-    op.create_index("ix_events_ready_priority", "events", ["pixel_id", "priority", "id"], **where)
+    ready = sa.text(READY)
+    op.create_index(
+        "ix_events_ready", "events", ["pixel_id", "id"], sqlite_where=ready, postgresql_where=ready
+    )
+    op.create_index(
+        "ix_events_ready_priority",
+        "events",
+        ["pixel_id", "priority", "id"],
+        sqlite_where=ready,
+        postgresql_where=ready,
+    )
     op.create_index(
         "ix_events_sending",
         "events",
