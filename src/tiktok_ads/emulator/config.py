@@ -117,7 +117,8 @@ def _number(env: Mapping[str, str], name: str, kind: type[N], default: N | None 
     try:
         value = kind(raw)
     except ValueError as exc:
-        raise ConfigurationError(f"{name} must be a {kind.__name__}, not {raw!r}") from exc
+        wanted = "an integer" if kind is int else "a number"
+        raise ConfigurationError(f"{name} must be {wanted}, not {raw!r}") from exc
     if value < 0:
         raise ConfigurationError(f"{name} must not be negative, got {raw!r}")
     return value
