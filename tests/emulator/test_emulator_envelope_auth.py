@@ -6,6 +6,7 @@ import re
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from tests.emulator.emulator_support import (
     ADVERTISER,
     API,
@@ -154,3 +155,19 @@ def test_config_and_state_together_must_agree() -> None:
     with pytest.raises(ValueError, match="EmulatorState"):
         create_app(EmulatorConfig(), state)
     assert state is create_app(state.config, state).state.emulator
+
+
+async def test_mounted_under_a_prefix_it_still_records_and_faults(state: EmulatorState) -> None:
+    """Mounted inside another app, paths, faults and rejection rules work as at the root."""
+    parent = FastAPI()
+    parent.mount("/tiktok", create_app(state=state))
+    state.faults.add("code_40100")
+    state.faults.reject_events({"event_id": "order-1"})
+    transport = httpx.ASGITransport(app=parent)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://t/tiktok", headers={"Access-Token": TOKEN}
+    ) as http:
+        limited = await call(http, "event/track/", track_body())
+        rejected = await call(http, "event/track/", track_body())
+    assert (40100, 40002) == (limited["code"], rejected["code"])
+    assert ["/open_api/v1.3/event/track"] * 2 == [r.path for r in state.requests]

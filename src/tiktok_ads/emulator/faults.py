@@ -32,6 +32,13 @@ def normalise_path(path: str) -> str:
     return path.rstrip("/") or "/"
 
 
+def route_path(scope: Mapping[str, Any]) -> str:
+    """The path inside the emulator app, also when it is mounted under a prefix."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 def path_matches(prefix: str, path: str) -> bool:
     return prefix == "/" or path == prefix or path.startswith(prefix + "/")
 

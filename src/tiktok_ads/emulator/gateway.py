@@ -19,7 +19,7 @@ from tiktok_ads.emulator.envelope import (
     gateway_page,
     new_request_id,
 )
-from tiktok_ads.emulator.faults import Fault
+from tiktok_ads.emulator.faults import Fault, route_path
 from tiktok_ads.emulator.sockets import SocketRegistry
 from tiktok_ads.emulator.state import EmulatorState, RecordedRequest
 
@@ -53,11 +53,12 @@ class Gateway:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        if len(path) > 1 and path.endswith("/"):
+        full: str = scope["path"]
+        if len(full) > 1 and full.endswith("/"):
             # TikTok's paths end in "/"; route both spellings without a 307 redirect.
-            path = path.rstrip("/") or "/"
-            scope = {**scope, "path": path, "raw_path": path.encode()}
+            full = full.rstrip("/") or "/"
+            scope = {**scope, "path": full, "raw_path": full.encode()}
+        path = route_path(scope)
         if not path.startswith(API_ROOT):
             await self.app(scope, receive, send)
             return
@@ -132,7 +133,7 @@ class Gateway:
         self.state.requests.append(
             RecordedRequest(
                 method=scope["method"],
-                path=scope["path"],
+                path=route_path(scope),
                 query=scope.get("query_string", b"").decode("latin-1"),
                 headers=headers,
                 token_present=bool(token),

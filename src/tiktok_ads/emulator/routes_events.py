@@ -17,6 +17,7 @@ from tiktok_ads.emulator.envelope import (
     new_request_id,
     ok,
 )
+from tiktok_ads.emulator.faults import route_path
 from tiktok_ads.emulator.legacy import LegacyBatch, read_many, read_single
 from tiktok_ads.emulator.params import emulator_state, identifier, page_info, paging, query_fields
 from tiktok_ads.emulator.state import EmulatorState
@@ -117,7 +118,7 @@ def _apply_reject_rules(
     state: EmulatorState, request: Request, events: list[Any], list_name: str | None
 ) -> None:
     """A scripted bad event refuses its whole batch, as a real invalid field would."""
-    found = state.faults.rejection(request.scope["path"], events)
+    found = state.faults.rejection(route_path(request.scope), events)
     if found is None:
         return
     rule, index = found
