@@ -79,7 +79,7 @@ async def test_reset_and_stats(client: httpx.AsyncClient, state: EmulatorState) 
         stats["response_codes"],
     )
     assert {"reset": True} == (await client.post("/_emulator/reset")).json()
-    assert ([], []) == (state.events, state.requests)
+    assert ([], []) == (state.events, list(state.requests))
 
 
 async def test_audiences_view(client: httpx.AsyncClient) -> None:

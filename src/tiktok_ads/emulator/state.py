@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,7 +103,8 @@ class EmulatorState:
         self.faults = FaultPlan()
         self.audiences = AudienceBook()
         self.limits = RateLimiter()
-        self.requests: list[RecordedRequest] = []
+        # Bounded: a long-running sandbox must not grow without end; the latest calls matter.
+        self.requests: deque[RecordedRequest] = deque(maxlen=10_000)
         self.events: list[StoredEvent] = []
         self.pixels_seen: set[str] = set()
         # Hashed keys keep a million dedup entries at tens of megabytes; a false match needs a
