@@ -109,33 +109,30 @@ class ConnectionRows(StoreBase):
     async def set_health(
         self, pixel_id: str, *, healthy: bool, code: int | None, message: str | None, now: float
     ) -> None:
-        def run(conn: Connection) -> None:
-            conn.execute(
-                update(connections)
-                .where(connections.c.pixel_id == pixel_id)
-                .values(
-                    healthy=healthy,
-                    health_code=code,
-                    health_message=message,
-                    health_checked_at=now,
-                    updated_at=now,
-                )
-            )
-
-        await self._write_tx(run)
+        await self._update_connection(
+            pixel_id,
+            healthy=healthy,
+            health_code=code,
+            health_message=message,
+            health_checked_at=now,
+            updated_at=now,
+        )
 
     async def mark_sent(self, pixel_id: str, now: float) -> None:
+        """TikTok accepted a batch: the connection works, whatever it was before."""
+        await self._update_connection(
+            pixel_id,
+            last_event_sent_at=now,
+            healthy=True,
+            health_code=None,
+            health_message=None,
+            health_checked_at=now,
+        )
+
+    async def _update_connection(self, pixel_id: str, **values: object) -> None:
         def run(conn: Connection) -> None:
             conn.execute(
-                update(connections)
-                .where(connections.c.pixel_id == pixel_id)
-                .values(
-                    last_event_sent_at=now,
-                    healthy=True,
-                    health_code=None,
-                    health_message=None,
-                    health_checked_at=now,
-                )
+                update(connections).where(connections.c.pixel_id == pixel_id).values(**values)
             )
 
         await self._write_tx(run)
@@ -146,14 +143,9 @@ class ConnectionRows(StoreBase):
         """Book a request slot and quota for a pixel, shared by every worker through the row."""
 
         def run(conn: Connection) -> Reservation:
-            query = select(
-                connections.c.rate_next_slot_at, connections.c.quota_day, connections.c.quota_used
-            ).where(connections.c.pixel_id == pixel_id)
-            if self.is_postgres:
-                query = query.with_for_update()
-            slot, day, used = conn.execute(query).one()
+            state = self._locked_quota(conn, pixel_id)
             decision = ratelimit.reserve(
-                QuotaState(slot, day, used), want=want, now=now, rps=rps, daily_limit=daily_limit
+                state, want=want, now=now, rps=rps, daily_limit=daily_limit
             )
             self._write_quota(conn, pixel_id, decision.state)
             return decision
@@ -162,17 +154,20 @@ class ConnectionRows(StoreBase):
 
     async def refund_quota(self, pixel_id: str, events: int, now: float) -> None:
         def run(conn: Connection) -> None:
-            query = select(
-                connections.c.rate_next_slot_at, connections.c.quota_day, connections.c.quota_used
-            ).where(connections.c.pixel_id == pixel_id)
-            if self.is_postgres:
-                query = query.with_for_update()
-            slot, day, used = conn.execute(query).one()
-            self._write_quota(
-                conn, pixel_id, ratelimit.refund(QuotaState(slot, day, used), events, now)
-            )
+            state = self._locked_quota(conn, pixel_id)
+            self._write_quota(conn, pixel_id, ratelimit.refund(state, events, now))
 
         await self._write_tx(run)
+
+    def _locked_quota(self, conn: Connection, pixel_id: str) -> QuotaState:
+        """The pixel's pacing state, locked until the transaction ends (SQLite: BEGIN IMMEDIATE)."""
+        query = select(
+            connections.c.rate_next_slot_at, connections.c.quota_day, connections.c.quota_used
+        ).where(connections.c.pixel_id == pixel_id)
+        if self.is_postgres:
+            query = query.with_for_update()
+        slot, day, used = conn.execute(query).one()
+        return QuotaState(slot, day, used)
 
     def _write_quota(self, conn: Connection, pixel_id: str, state: QuotaState) -> None:
         conn.execute(
