@@ -316,8 +316,16 @@ def context() -> str:
     )
 
 
+def catch_interrupts() -> None:
+    """SIGINT and SIGTERM raise KeyboardInterrupt, even when started with SIGINT ignored
+    (a background job), so every exit goes through the subprocess clean-up."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
 def run_main(bench: str, body: Any) -> None:
     """Run a benchmark's body; a BenchError or Ctrl-C ends it with a message, not a trace."""
+    catch_interrupts()
     print(f"[{bench}] {context()}", flush=True)
     try:
         body()

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.harness import REPO, RESULT_PREFIX, context
+from bench.harness import REPO, RESULT_PREFIX, catch_interrupts, context
 
 _MICROS = re.compile(r"^(?P<name>[^:]+):\s+(?P<value>[\d.]+) µs/event")
 
@@ -160,6 +160,7 @@ def main() -> None:
     chosen = [b for b in BENCHES if not args.only or b.name in args.only.split(",")]
     if not chosen:
         parser.error("--only names no benchmark")
+    catch_interrupts()
     print(f"[run_all] {context()}", flush=True)
     outcomes: list[Outcome] = []
     try:
