@@ -207,7 +207,7 @@ def _wait_for_empty(
 
 def timeline_text(result: Drain, points: int = 8) -> str:
     """A few (time, events delivered, RSS) points spread over the drain."""
-    line = [point for point in result.timeline if point[2] > 0]  # 0: not started yet
+    line = [point for point in result.timeline if point[2] >= 10]  # below: not started yet
     if not line:
         return "(no samples)"
     step = max(1, len(line) // points)
