@@ -26,7 +26,21 @@ def _logging(level: str) -> None:
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Loads `emulator` only when asked for: a worker need not carry its code in memory."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), "emulator"])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "emulator":
+            from tiktok_ads.emulator.cli import emulator_command
+
+            return emulator_command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tiktok-ads-integration")
 def main() -> None:
     """tiktok-ads-integration: server-side TikTok conversion tracking for ticket shops.
@@ -232,17 +246,6 @@ def status(as_json: bool) -> None:
         else "no events yet"
     )
 
-
-def _attach_emulator() -> None:
-    try:
-        from tiktok_ads.emulator.cli import emulator_command
-    except ImportError as exc:  # pragma: no cover - the emulator ships with the package
-        click.echo(f"emulator unavailable: {exc}", err=True)
-        return
-    main.add_command(emulator_command)
-
-
-_attach_emulator()
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

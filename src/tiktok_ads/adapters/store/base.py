@@ -13,7 +13,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from tiktok_ads.adapters.store import migrate
 from tiktok_ads.adapters.store.engine import create_engines
 from tiktok_ads.errors import StoreError
 
@@ -23,7 +22,7 @@ T = TypeVar("T")
 class StoreBase:
     """Sync SQLAlchemy below, async verbs above: drivers are sync, the service is asyncio."""
 
-    def __init__(self, url: str, pool_size: int = 8) -> None:
+    def __init__(self, url: str, pool_size: int = 6) -> None:
         self.url = url
         self._write, self._read = create_engines(url, pool_size)
         self.dialect = self._write.dialect.name
@@ -63,10 +62,15 @@ class StoreBase:
         return await self._run(run)
 
     async def migrate(self) -> None:
+        from tiktok_ads.adapters.store import migrate  # Alembic only when it is needed
+
         await self._run(migrate.upgrade, self._write)
 
     async def schema_is_current(self) -> bool:
-        return await self._run(migrate.current_revision, self._read) == migrate.head_revision()
+        from tiktok_ads.adapters.store import migrate
+
+        current = await self._run(migrate.current_revision, self._read)
+        return current == migrate.head_revision()
 
     async def ping(self) -> bool:
         def ping(conn: Connection) -> bool:

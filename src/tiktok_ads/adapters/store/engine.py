@@ -30,8 +30,9 @@ def _sqlite_engine(url: str, begin: str, pool_size: int) -> Engine:
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
+        # One connection per store thread is all that is ever used at once.
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,
     )
 
     @event.listens_for(engine, "connect")
@@ -42,7 +43,9 @@ def _sqlite_engine(url: str, begin: str, pool_size: int) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA cache_size=-32000")
+        # 2 MB per connection: the OS page cache serves re-reads anyway, and a large cache on
+        # every pooled connection grew a draining worker past 400 MB (bench_worker_rss).
+        cursor.execute("PRAGMA cache_size=-2000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -62,5 +65,5 @@ def create_engines(url: str, pool_size: int = 8) -> tuple[Engine, Engine]:
             _sqlite_engine(url, "BEGIN IMMEDIATE", pool_size),
             _sqlite_engine(url, "BEGIN", pool_size),
         )
-    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True)
     return engine, engine

@@ -10,10 +10,9 @@ import orjson
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Connection
 
+from tiktok_ads.adapters.store import bulk
 from tiktok_ads.adapters.store.base import StoreBase
 from tiktok_ads.adapters.store.schema import (
-    click_ids,
-    dedup_keys,
     deliveries,
     events,
     ingest_counters,
@@ -63,7 +62,7 @@ class EventWrites(StoreBase):
     ) -> list[IngestOutcome]:
         fresh = self._claim_dedup_keys(conn, items, now)
         self._apply_click_memory(conn, [items[i] for i in sorted(fresh)], now, window_s)
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         positions: list[int] = []
         outcomes: list[IngestOutcome | None] = [None] * len(items)
         duplicates: dict[tuple[str, str], int] = {}
@@ -75,13 +74,15 @@ class EventWrites(StoreBase):
                 key = (item.pixel_id, item.event_name)
                 duplicates[key] = duplicates.get(key, 0) + 1
                 outcomes[i] = IngestOutcome(None, Status.DUPLICATE.value)
-        for chunk_start in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[chunk_start : chunk_start + _ROWS_PER_INSERT]
-            stmt = events.insert().returning(events.c.id, sort_by_parameter_order=True)
-            ids = conn.execute(stmt, chunk).scalars().all()
+        head = f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)})"
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            # One statement assigns ids in VALUES order (SQLite's single writer, PostgreSQL's
+            # sequence evaluated row by row), so sorted ids line up with the rows.
+            ids = sorted(int(r[0]) for r in bulk.run_values(conn, head, chunk, "RETURNING id"))
             for offset, pk in enumerate(ids):
-                i = positions[chunk_start + offset]
-                outcomes[i] = IngestOutcome(int(pk), items[i].status)
+                i = positions[start + offset]
+                outcomes[i] = IngestOutcome(pk, items[i].status)
         if duplicates:
             self._count(conn, duplicates, Status.DUPLICATE.value)
         return [o for o in outcomes if o is not None]
@@ -98,20 +99,16 @@ class EventWrites(StoreBase):
             return set()
         expires = now + DEDUP_WINDOW_SECONDS
         won: set[tuple[str, str, str]] = set()
-        keys = list(first)
-        for chunk in _chunks(keys):
-            stmt = self.insert(dedup_keys).values(
-                [
-                    {"pixel_id": p, "event_name": n, "event_id": e, "expires_at": expires}
-                    for p, n, e in chunk
-                ]
-            )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["pixel_id", "event_name", "event_id"],
-                set_={"expires_at": stmt.excluded.expires_at},
-                where=dedup_keys.c.expires_at <= now,
-            ).returning(dedup_keys.c.pixel_id, dedup_keys.c.event_name, dedup_keys.c.event_id)
-            won.update(tuple(row) for row in conn.execute(stmt))
+        head = "INSERT INTO dedup_keys (pixel_id, event_name, event_id, expires_at)"
+        tail = (
+            f"ON CONFLICT (pixel_id, event_name, event_id) DO UPDATE "
+            f"SET expires_at = excluded.expires_at "
+            f"WHERE dedup_keys.expires_at <= {bulk.placeholder(conn)} "
+            f"RETURNING pixel_id, event_name, event_id"
+        )
+        for chunk in _chunks(list(first)):
+            rows = [(p, n, e, expires) for p, n, e in chunk]
+            won.update(tuple(r) for r in bulk.run_values(conn, head, rows, tail, (now,)))
         return {first[key] for key in won}
 
     def _apply_click_memory(
@@ -122,13 +119,19 @@ class EventWrites(StoreBase):
             h for it in items if not (it.has_ttclid and it.has_ttp) for h in it.identity_hashes
         }
         memory: dict[str, ClickMemory] = {}
+        ph = bulk.placeholder(conn)
         for chunk in _chunks(sorted(wanted)):
-            query = select(click_ids).where(
-                click_ids.c.identity_hash.in_(chunk), click_ids.c.seen_at >= now - window_s
+            sql = bulk.in_list_sql(
+                ph,
+                "SELECT identity_hash, ttclid, ttp, seen_at FROM click_ids "
+                f"WHERE seen_at >= {ph} AND identity_hash IN",
+                len(chunk),
             )
-            for row in conn.execute(query):
-                memory[row.identity_hash] = ClickMemory(row.ttclid, row.ttp, row.seen_at)
-        seen: dict[str, dict[str, Any]] = {}
+            for identity, ttclid, ttp, seen_at in conn.exec_driver_sql(
+                sql, (now - window_s, *chunk)
+            ):
+                memory[identity] = ClickMemory(ttclid, ttp, seen_at)
+        seen: dict[str, tuple[str, str | None, str | None, float]] = {}
         for item in items:
             enrich(item, memory)
             if item.payload is None or not item.identity_hashes:
@@ -138,24 +141,15 @@ class EventWrites(StoreBase):
                 entry = ClickMemory(user.get("ttclid"), user.get("ttp"), now)
                 for identity in item.identity_hashes:
                     memory[identity] = entry
-                    seen[identity] = {
-                        "identity_hash": identity,
-                        "ttclid": entry.ttclid,
-                        "ttp": entry.ttp,
-                        "seen_at": now,
-                    }
-        rows = list(seen.values())
-        for chunk in _chunks(rows):
-            stmt = self.insert(click_ids).values(list(chunk))
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["identity_hash"],
-                set_={
-                    "ttclid": func.coalesce(stmt.excluded.ttclid, click_ids.c.ttclid),
-                    "ttp": func.coalesce(stmt.excluded.ttp, click_ids.c.ttp),
-                    "seen_at": stmt.excluded.seen_at,
-                },
-            )
-            conn.execute(stmt)
+                    seen[identity] = (identity, entry.ttclid, entry.ttp, now)
+        head = "INSERT INTO click_ids (identity_hash, ttclid, ttp, seen_at)"
+        tail = (
+            "ON CONFLICT (identity_hash) DO UPDATE SET "
+            "ttclid = COALESCE(excluded.ttclid, click_ids.ttclid), "
+            "ttp = COALESCE(excluded.ttp, click_ids.ttp), seen_at = excluded.seen_at"
+        )
+        for chunk in _chunks(list(seen.values())):
+            bulk.run_values(conn, head, chunk, tail)
 
     def _count(self, conn: Connection, counts: dict[tuple[str, str], int], outcome: str) -> None:
         rows = [
@@ -348,27 +342,50 @@ class EventWrites(StoreBase):
         return expired
 
 
-def _event_row(item: NewEvent, now: float) -> dict[str, Any]:
-    return {
-        "pixel_id": item.pixel_id,
-        "event_name": item.event_name,
-        "event_id": item.event_id,
-        "event_time": item.event_time,
-        "status": item.status,
-        "priority": item.priority,
-        "payload": orjson.dumps(item.payload).decode() if item.payload is not None else None,
-        "ip": item.ip,
-        "user_agent": item.user_agent,
-        "match_keys": item.match_keys,
-        "value": item.value,
-        "currency": item.currency,
-        "skip_reason": item.skip_reason,
-        "received_at": now,
-        "next_attempt_at": now,
-        "deadline_at": now + DEDUP_WINDOW_SECONDS,
-        "attempts": 0,
-        "updated_at": now,
-    }
+_EVENT_COLUMNS = (
+    "pixel_id",
+    "event_name",
+    "event_id",
+    "event_time",
+    "status",
+    "priority",
+    "payload",
+    "ip",
+    "user_agent",
+    "match_keys",
+    "value",
+    "currency",
+    "skip_reason",
+    "received_at",
+    "next_attempt_at",
+    "deadline_at",
+    "attempts",
+    "updated_at",
+)
+
+
+def _event_row(item: NewEvent, now: float) -> tuple[Any, ...]:
+    payload = orjson.dumps(item.payload).decode() if item.payload is not None else None
+    return (
+        item.pixel_id,
+        item.event_name,
+        item.event_id,
+        item.event_time,
+        item.status,
+        item.priority,
+        payload,
+        item.ip,
+        item.user_agent,
+        item.match_keys,
+        item.value,
+        item.currency,
+        item.skip_reason,
+        now,
+        now,
+        now + DEDUP_WINDOW_SECONDS,
+        0,
+        now,
+    )
 
 
 def _delivery_row(record: DeliveryRecord) -> dict[str, Any]:

@@ -1,0 +1,44 @@
+"""Multi-row statements as plain SQL, built once per shape and run on the driver.
+
+Compiling a 500-row INSERT through SQLAlchemy on every group commit cost more than SQLite's
+own work (bench/ profiles); these strings are cached per (dialect, shape) instead.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+
+@functools.lru_cache(maxsize=256)
+def values_sql(placeholder: str, head: str, columns: int, rows: int, tail: str) -> str:
+    row = "(" + ", ".join([placeholder] * columns) + ")"
+    return f"{head} VALUES {', '.join([row] * rows)} {tail}"
+
+
+@functools.lru_cache(maxsize=256)
+def in_list_sql(placeholder: str, head: str, count: int, tail: str = "") -> str:
+    return f"{head} ({', '.join([placeholder] * count)}) {tail}"
+
+
+def placeholder(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def run_values(
+    conn: Connection,
+    head: str,
+    rows: Sequence[Sequence[Any]],
+    tail: str = "",
+    tail_params: Sequence[Any] = (),
+) -> list[Any]:
+    """INSERT … VALUES (…), (…) … [tail]; returns the rows of a RETURNING tail, if any."""
+    if not rows:
+        return []
+    sql = values_sql(placeholder(conn), head, len(rows[0]), len(rows), tail)
+    params = tuple(value for row in rows for value in row) + tuple(tail_params)
+    result = conn.exec_driver_sql(sql, params)
+    return list(result.fetchall()) if result.returns_rows else []
