@@ -20,27 +20,30 @@ def container(request: Request) -> Container:
     return request.app.state.container  # type: ignore[no-any-return]
 
 
+async def authorize(request: Request, scope: str) -> Principal:
+    """A valid `Authorization: Bearer <key>` whose key has `scope`, or an ApiError."""
+    header = request.headers.get("authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        raise ApiError(
+            401,
+            CODE_AUTH,
+            "missing API key: send Authorization: Bearer <key>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    principal = await container(request).keys.authenticate(raw.strip())
+    if principal is None:
+        raise ApiError(401, CODE_AUTH, "invalid API key", headers={"WWW-Authenticate": "Bearer"})
+    if not principal.may(scope):
+        raise ApiError(403, CODE_FORBIDDEN, f"this API key lacks the '{scope}' right")
+    return principal
+
+
 def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
-    """A dependency: a valid `Authorization: Bearer <key>` whose key has `scope`."""
+    """`authorize` as a FastAPI dependency (the hot ingest routes call it directly)."""
 
     async def check(request: Request) -> Principal:
-        header = request.headers.get("authorization", "")
-        scheme, _, raw = header.partition(" ")
-        if scheme.lower() != "bearer" or not raw.strip():
-            raise ApiError(
-                401,
-                CODE_AUTH,
-                "missing API key: send Authorization: Bearer <key>",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        principal = await container(request).keys.authenticate(raw.strip())
-        if principal is None:
-            raise ApiError(
-                401, CODE_AUTH, "invalid API key", headers={"WWW-Authenticate": "Bearer"}
-            )
-        if not principal.may(scope):
-            raise ApiError(403, CODE_FORBIDDEN, f"this API key lacks the '{scope}' right")
-        return principal
+        return await authorize(request, scope)
 
     return check
 
@@ -55,16 +58,19 @@ async def read_json(request: Request) -> Any:
         [FieldError("body", f"at most {cap} bytes")],
     )
     length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > cap:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > cap:
+    if length is not None and length.isdigit():
+        if int(length) > cap:
             raise too_large
-        chunks.append(chunk)
-    body = b"".join(chunks)
+        body = await request.body()  # bounded by the checked Content-Length
+    else:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > cap:
+                raise too_large
+            chunks.append(chunk)
+        body = b"".join(chunks)
     if not body:
         raise ApiError(
             422,

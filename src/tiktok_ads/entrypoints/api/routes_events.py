@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.engine import RowMapping
 
 from tiktok_ads.entrypoints.api import schemas
-from tiktok_ads.entrypoints.api.deps import container, read_json, require
+from tiktok_ads.entrypoints.api.deps import authorize, container, read_json, require
 from tiktok_ads.entrypoints.api.errors import ApiError
 from tiktok_ads.entrypoints.api.responses import JsonResponse
 from tiktok_ads.errors import FieldError, NotFound
@@ -25,6 +25,15 @@ _MESSAGES = {
     "duplicate": "duplicate of an event accepted in the last 48 h (same pixel, event and "
     "event_id); not sent again",
     "skipped": "not sent",
+}
+
+
+WAIT_PARAMETER = {
+    "name": "wait",
+    "in": "query",
+    "required": False,
+    "description": "Wait up to N seconds (0-60) for TikTok's verdict",
+    "schema": {"type": "number", "minimum": 0, "maximum": 60},
 }
 
 
@@ -53,16 +62,13 @@ def _accepted_body(accepted: Accepted) -> dict[str, Any]:
         },
         **schemas.ERRORS,
     },
-    openapi_extra=schemas.request_body(schemas.EventIn),
+    openapi_extra={**schemas.request_body(schemas.EventIn), "parameters": [WAIT_PARAMETER]},
     summary="Send one event (202 once durable)",
 )
-async def post_event(
-    request: Request,
-    wait: float | None = Query(
-        None, ge=0, le=60, description="Wait up to N s for TikTok's verdict"
-    ),
-    _: Any = events_right,
-) -> JsonResponse:
+async def post_event(request: Request) -> JsonResponse:
+    # The hot path: auth and the query read by hand, no FastAPI dependencies to resolve.
+    await authorize(request, "events")
+    wait = _wait_seconds(request)
     raw = await read_json(request)
     accepted = await container(request).ingest.submit(raw)
     body = _accepted_body(accepted)
@@ -87,6 +93,24 @@ async def post_event(
     return JsonResponse(body, status_code=200)
 
 
+def _wait_seconds(request: Request) -> float | None:
+    raw = request.query_params.get("wait")
+    if raw is None:
+        return None
+    try:
+        wait = float(raw)
+    except ValueError:
+        wait = -1.0
+    if not 0 <= wait <= 60:
+        raise ApiError(
+            422,
+            40002,
+            "query.wait: a number of seconds from 0 to 60",
+            [FieldError("query.wait", "a number of seconds from 0 to 60")],
+        )
+    return wait
+
+
 async def _wait_for_verdict(request: Request, pk: int, wait: float) -> RowMapping | None:
     store = container(request).store
     loop = asyncio.get_running_loop()
@@ -106,7 +130,8 @@ async def _wait_for_verdict(request: Request, pk: int, wait: float) -> RowMappin
     openapi_extra=schemas.request_body(schemas.BatchIn),
     summary="Send 1-1,000 events; each invalid one is reported by index",
 )
-async def post_batch(request: Request, _: Any = events_right) -> JsonResponse:
+async def post_batch(request: Request) -> JsonResponse:
+    await authorize(request, "events")
     raw = await read_json(request)
     events = raw.get("events") if isinstance(raw, dict) else None
     if not isinstance(events, list) or not events:
