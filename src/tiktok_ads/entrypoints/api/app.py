@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 import tiktok_ads
 from tiktok_ads.entrypoints.api import (
@@ -21,6 +24,31 @@ if TYPE_CHECKING:
     from tiktok_ads.bootstrap import Container
 
 PREFIX = "/api/integrations/tiktok-ads"
+HotHandler = Callable[[Request], Awaitable[Response]]
+
+
+class ServiceApp(FastAPI):
+    """FastAPI, with the two ingest routes answered before its middleware and router.
+
+    They are the hot path (a shop's every page view): a profile showed more time in the
+    framework's layers than in our work. Same handlers, same errors, same OpenAPI entries.
+    """
+
+    hot_routes: dict[tuple[str, str], HotHandler]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            handler = self.hot_routes.get((scope["method"], scope["path"]))
+            if handler is not None:
+                request = Request(scope, receive)
+                request.scope["app"] = self
+                try:
+                    response = await handler(request)
+                except Exception as exc:
+                    response = errors.response_for(exc)
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def create_api(container: Container, *, run_dispatcher: bool = True) -> FastAPI:
@@ -32,7 +60,7 @@ def create_api(container: Container, *, run_dispatcher: bool = True) -> FastAPI:
         finally:
             await container.stop()
 
-    app = FastAPI(
+    app = ServiceApp(
         title="tiktok-ads-integration",
         version=tiktok_ads.__version__,
         description="Server-side TikTok Events API 2.0 delivery for ticket shops: events in, "
@@ -45,6 +73,10 @@ def create_api(container: Container, *, run_dispatcher: bool = True) -> FastAPI:
     app.include_router(routes_ops.router)
     app.include_router(routes_events.router, prefix=PREFIX)
     app.include_router(routes_connections.router, prefix=PREFIX)
+    app.hot_routes = {
+        ("POST", PREFIX + "/events"): routes_events.post_event,
+        ("POST", PREFIX + "/events/batch"): routes_events.post_batch,
+    }
     _document_bodies(app)
     return app
 

@@ -39,26 +39,18 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def install(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> Response:
+def response_for(exc: Exception) -> Response:
+    """Our envelope and HTTP status for any exception a route lets through."""
+    if isinstance(exc, ApiError):
         return error_response(exc.status, exc.code, exc.message, exc.errors, exc.headers)
-
-    @app.exception_handler(ValidationFailed)
-    async def _invalid(_: Request, exc: ValidationFailed) -> Response:
+    if isinstance(exc, ValidationFailed):
         code = 40001 if isinstance(exc, UnknownConnection) else exc.code
         return error_response(422, code, exc.message, exc.errors)
-
-    @app.exception_handler(NotFound)
-    async def _not_found(_: Request, exc: NotFound) -> Response:
+    if isinstance(exc, NotFound):
         return error_response(404, CODE_NOT_FOUND, str(exc))
-
-    @app.exception_handler(Overloaded)
-    async def _overloaded(_: Request, exc: Overloaded) -> Response:
+    if isinstance(exc, Overloaded):
         return error_response(429, CODE_RATE_LIMITED, str(exc), headers={"Retry-After": "1"})
-
-    @app.exception_handler(StoreError)
-    async def _store(_: Request, exc: StoreError) -> Response:
+    if isinstance(exc, StoreError):
         log.error("database unavailable: %s", exc)
         return error_response(
             503,
@@ -66,22 +58,32 @@ def install(app: FastAPI) -> None:
             "database unavailable; nothing was accepted",
             headers={"Retry-After": "5"},
         )
-
-    @app.exception_handler(RequestValidationError)
-    async def _request_invalid(_: Request, exc: RequestValidationError) -> Response:
+    if isinstance(exc, RequestValidationError):
         errors = [
             FieldError(".".join(str(p) for p in err.get("loc", ())), str(err.get("msg", "")))
             for err in exc.errors()
         ]
         message = f"{errors[0].field}: {errors[0].message}" if errors else "invalid request"
         return error_response(422, 40002, message, errors)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+    if isinstance(exc, StarletteHTTPException):
         code = CODE_NOT_FOUND if exc.status_code == 404 else 40002
         return error_response(exc.status_code, code, str(exc.detail))
+    log.exception("unexpected error", exc_info=exc)
+    return error_response(500, CODE_SERVER, "internal error")
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> Response:
-        log.exception("unexpected error")
-        return error_response(500, CODE_SERVER, "internal error")
+
+def install(app: FastAPI) -> None:
+    async def handler(_: Request, exc: Exception) -> Response:
+        return response_for(exc)
+
+    for kind in (
+        ApiError,
+        ValidationFailed,
+        NotFound,
+        Overloaded,
+        StoreError,
+        RequestValidationError,
+        StarletteHTTPException,
+        Exception,
+    ):
+        app.add_exception_handler(kind, handler)
