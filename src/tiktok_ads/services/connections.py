@@ -53,6 +53,13 @@ class ConnectionService:
         self._cache.clear()
         return row
 
+    def cached(self, pixel_id: str | None) -> ConnectionRow | None:
+        """The connection from the short-lived cache, without touching the database."""
+        cached = self._cache.get(pixel_id)
+        if cached and self._clock.now() - cached[0] < _CACHE_SECONDS:
+            return cached[1]
+        return None
+
     async def resolve(self, pixel_id: str | None) -> ConnectionRow:
         """The connection an event goes to; unknown pixels are the caller's error (40001)."""
         now = self._clock.now()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -89,45 +90,47 @@ class IngestService:
 
     async def submit(self, raw: object) -> Accepted:
         """One event: raises ValidationFailed (the caller's error) or Overloaded."""
-        item, accepted = await self._prepare(raw)
+        item = await self._prepare(raw)
         (outcome,) = await self._commit([item])
-        return self._settle(accepted, outcome)
+        self._metrics.received.labels(item.pixel_id, item.event_name, outcome.status).inc()
+        return _accepted(item, outcome)
 
     async def submit_many(self, raws: Sequence[object]) -> list[Accepted | Refused]:
         """Many events in one commit; each invalid one is refused on its own."""
-        results: list[Accepted | Refused] = []
+        results: list[Accepted | Refused | None] = []
         items: list[NewEvent] = []
         slots: list[int] = []
         for raw in raws:
             try:
-                item, accepted = await self._prepare(raw)
+                item = await self._prepare(raw)
             except ValidationFailed as exc:
                 results.append(Refused(exc))
-                # No labels from refused input: it would let callers mint time series.
-                self._metrics.received.labels("", "", "rejected").inc()
                 continue
             slots.append(len(results))
-            results.append(accepted)
+            results.append(None)
             items.append(item)
+        counts: Counter[tuple[str, str, str]] = Counter()
         if items:
             outcomes = await self._commit(items)
-            for slot, outcome in zip(slots, outcomes, strict=True):
-                pending = results[slot]
-                assert isinstance(pending, Accepted)
-                results[slot] = self._settle(pending, outcome)
-        return results
+            for slot, item, outcome in zip(slots, items, outcomes, strict=True):
+                results[slot] = _accepted(item, outcome)
+                counts[(item.pixel_id, item.event_name, outcome.status)] += 1
+        # No labels from refused input: it would let callers mint time series.
+        counts[("", "", "rejected")] += len(results) - len(items)
+        for labels, n in counts.items():
+            if n:
+                self._metrics.received.labels(*labels).inc(n)
+        return [r for r in results if r is not None]
 
-    async def _prepare(self, raw: object) -> tuple[NewEvent, Accepted]:
+    async def _prepare(self, raw: object) -> NewEvent:
         prepared = prepare_event(raw, now=self._clock.now(), rules=self._rules)
-        connection = await self._connections.resolve(prepared.pixel_id)
+        connection = self._connections.cached(prepared.pixel_id)
+        if connection is None:
+            connection = await self._connections.resolve(prepared.pixel_id)
         reason = self._skip_reason(prepared)
         if reason is None and "page" not in prepared.payload:
             self._fill_page(prepared)
-        item = _new_event(prepared, connection.pixel_id, reason)
-        accepted = Accepted(
-            prepared.event_id, connection.pixel_id, prepared.event_name, None, item.status, reason
-        )
-        return item, accepted
+        return _new_event(prepared, connection.pixel_id, reason)
 
     def _fill_page(self, prepared: PreparedEvent) -> None:
         if self._default_page_url is None:
@@ -149,17 +152,6 @@ class IngestService:
         if switch is not None and not self._switches.get(switch, True):
             return f"event type switched off (TIKTOK_TRACK_{switch.upper()}=false)"
         return None
-
-    def _settle(self, accepted: Accepted, outcome: IngestOutcome) -> Accepted:
-        self._metrics.received.labels(accepted.pixel_id, accepted.event_name, outcome.status).inc()
-        return Accepted(
-            accepted.event_id,
-            accepted.pixel_id,
-            accepted.event_name,
-            outcome.pk,
-            outcome.status,
-            accepted.reason,
-        )
 
     async def _commit(self, items: list[NewEvent]) -> list[IngestOutcome]:
         if self._pending_events + len(items) > self._max_pending:
@@ -200,6 +192,12 @@ class IngestService:
                 self._pending_events -= size
                 for _ in group:
                     self._queue.task_done()
+
+
+def _accepted(item: NewEvent, outcome: IngestOutcome) -> Accepted:
+    return Accepted(
+        item.event_id, item.pixel_id, item.event_name, outcome.pk, outcome.status, item.skip_reason
+    )
 
 
 def _new_event(prepared: PreparedEvent, pixel_id: str, skip_reason: str | None) -> NewEvent:
