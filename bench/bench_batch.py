@@ -127,6 +127,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per run")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="serve --workers: processes, one per core"
+    )
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up")
     parser.add_argument("--keep-tmp", action="store_true", help="keep the database and logs")
@@ -144,7 +147,8 @@ def bench(args: argparse.Namespace) -> None:
     with workdir(args.keep_tmp) as tmp, Processes() as procs:
         db = tmp / "b.db"
         port = free_port()
-        service = start_service(procs, tmp, port, service_env(db, f"http://{HOST}:9/open_api"))
+        env = service_env(db, f"http://{HOST}:9/open_api")
+        service = start_service(procs, tmp, port, env, workers=args.workers)
         base = f"http://{HOST}:{port}"
         print(
             f"{args.clients} clients, {args.batch_size}-event bodies of "

@@ -251,9 +251,13 @@ def wait_until_serving(url: str, proc: Proc, timeout_s: float = START_TIMEOUT_S)
     )
 
 
-def start_service(procs: Processes, workdir: Path, port: int, env: dict[str, str]) -> Proc:
-    """`tiktok-ads serve --no-worker` on the loopback, answering /healthz."""
-    argv = cli("serve", "--no-worker", "--host", HOST, "--port", str(port))
+def start_service(
+    procs: Processes, workdir: Path, port: int, env: dict[str, str], workers: int = 1
+) -> Proc:
+    """`tiktok-ads serve --no-worker [--workers N]` on the loopback, answering /healthz."""
+    argv = cli(
+        "serve", "--no-worker", "--host", HOST, "--port", str(port), "--workers", str(workers)
+    )
     proc = procs.start("service", argv, env, workdir, cwd=workdir)
     wait_until_serving(f"http://{HOST}:{port}/healthz", proc)
     return proc

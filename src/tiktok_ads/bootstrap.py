@@ -174,3 +174,11 @@ def create_app(settings: Settings | None = None, **kwargs: Any) -> Any:
     if container.emulator_app is not None:
         app.mount("/sandbox", container.emulator_app)
     return app
+
+
+def app_from_environment() -> Any:
+    """The app of one `serve --workers N` process, configured from the environment."""
+    import os
+
+    run_dispatcher = os.environ.get("TIKTOK_ADS_RUN_WORKER", "true").lower() in ("1", "true", "yes")
+    return create_app(Settings(), run_dispatcher=run_dispatcher)

@@ -123,3 +123,41 @@ def test_kill_9_during_delivery_loses_nothing(
     received = httpx.get(f"{tiktok}/_emulator/events", params={"limit": 1000}).json()["events"]
     ids = {e["event_id"] for e in received}
     assert {f"order-{i}" for i in range(200)} == ids
+
+
+def test_serve_with_two_processes_shares_one_port_and_one_queue(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    """`serve --workers 2`: both processes answer on the port; events stored once each."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/multi.db",
+        "TIKTOK_PIXEL_ID": PIXEL,
+        "TIKTOK_ACCESS_TOKEN": TOKEN,
+        "TIKTOK_ADS_API_KEY": KEY,
+        "TIKTOK_API_BASE_URL": "http://127.0.0.1:9/open_api",
+    }
+    cmd = [str(BIN), "serve", "--no-worker", "--workers", "2", "--port", str(port)]
+    serve = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    processes.append(serve)
+    base = f"http://127.0.0.1:{port}/api/integrations/tiktok-ads"
+    wait_http(f"http://127.0.0.1:{port}/healthz")
+    auth = {"Authorization": f"Bearer {KEY}"}
+    page = {"page_url": "https://shop.example/e"}
+    for i in range(40):  # fresh connections, spread by the kernel over both processes
+        event = {"event_type": "ViewContent", "event_id": f"m{i % 20}", "context": page}
+        assert httpx.post(f"{base}/events", json=event, headers=auth).status_code in (200, 202)
+    stats = httpx.get(f"{base}/stats", headers=auth).json()
+    assert {"queued": 20, "duplicate": 20} == stats["by_status"]
+    serve.send_signal(signal.SIGTERM)
+    assert 0 == serve.wait(timeout=20)
+
+
+def test_sandbox_refuses_several_processes() -> None:
+    """--sandbox keeps its emulator in one process, so --workers 2 is a usage error."""
+    result = subprocess.run(
+        [str(BIN), "serve", "--sandbox", "--workers", "2"], capture_output=True, timeout=30
+    )
+    assert 2 == result.returncode
+    assert b"--sandbox runs in one process" in result.stderr

@@ -36,9 +36,7 @@ def read_consent(raw: object) -> ConsentVerdict:
     if raw is False:
         return DENIED
     if not isinstance(raw, dict):
-        raise EventInvalid(
-            [FieldError("consent", "must be true, false or a Consent Mode object")]
-        )
+        raise EventInvalid([FieldError("consent", "must be true, false or a Consent Mode object")])
     errors: list[FieldError] = []
     denied: list[str] = []
     for key in _CONSENT_MODE_KEYS:

@@ -407,9 +407,7 @@ def _text(obj: dict[str, Any], key: str, field: str, errors: list[FieldError]) -
     return None
 
 
-def _text_or_int(
-    obj: dict[str, Any], key: str, field: str, errors: list[FieldError]
-) -> str | None:
+def _text_or_int(obj: dict[str, Any], key: str, field: str, errors: list[FieldError]) -> str | None:
     """A trimmed string, or an integer as text (order ids, content ids)."""
     value = obj.get(key)
     if value is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -93,7 +94,19 @@ def main() -> None:
     show_envvar=True,
     show_default=True,
 )
-def serve(host: str, port: int, sandbox: bool, run_worker: bool, log_level: str) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    envvar="TIKTOK_ADS_WORKERS",
+    show_envvar=True,
+    help="Processes sharing the port (one per core); they share the queue through the "
+    "database. Not with --sandbox, whose emulator lives in one process.",
+)
+def serve(
+    host: str, port: int, sandbox: bool, run_worker: bool, log_level: str, workers: int
+) -> None:
     """Run the HTTP API, the monitoring endpoints and a delivery worker in one process."""
     import uvicorn
 
@@ -101,6 +114,19 @@ def serve(host: str, port: int, sandbox: bool, run_worker: bool, log_level: str)
 
     _logging(log_level)
     settings = _settings()
+    if workers > 1:
+        if sandbox:
+            raise click.UsageError("--sandbox runs in one process: drop --workers")
+        if settings.is_sqlite:
+            # Migrate once here, not in N processes racing at start-up.
+            from tiktok_ads.adapters.store import SqlStore
+
+            asyncio.run(_migrate(SqlStore(settings.database_url)))
+        os.environ["TIKTOK_ADS_RUN_WORKER"] = "true" if run_worker else "false"
+        from tiktok_ads.entrypoints.multiprocess import serve_processes
+
+        serve_processes(host, port, workers, log_level.lower())
+        return
     app = create_app(settings, sandbox=sandbox, run_dispatcher=run_worker)
     base = f"http://{host}:{port}"
     if sandbox:
@@ -110,7 +136,8 @@ def serve(host: str, port: int, sandbox: bool, run_worker: bool, log_level: str)
             f"({base}/sandbox/_emulator/events).\n"
             f"Try:  curl -s -X POST {base}/api/integrations/tiktok-ads/events "
             f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
-            '-d \'{"event_type":"ViewContent","event_id":"hello-1"}\''
+            '-d \'{"event_type":"ViewContent","event_id":"hello-1",'
+            '"context":{"page_url":"https://shop.example/e/1"}}\''
         )
     uvicorn.run(
         app,
@@ -149,19 +176,19 @@ def worker(log_level: str) -> None:
     asyncio.run(run())
 
 
+async def _migrate(store: Any) -> None:
+    try:
+        await store.migrate()
+    finally:
+        await store.close()
+
+
 @main.command()
 def migrate() -> None:
     """Create or upgrade the database schema (DATABASE_URL)."""
     from tiktok_ads.adapters.store import SqlStore
 
-    async def run() -> None:
-        store = SqlStore(_settings().database_url)
-        try:
-            await store.migrate()
-        finally:
-            await store.close()
-
-    asyncio.run(run())
+    asyncio.run(_migrate(SqlStore(_settings().database_url)))
     click.echo("database schema is current")
 
 
