@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -18,7 +17,8 @@ from typing import Any
 from uuid import uuid4
 
 from tiktok_ads.domain.consent import GRANTED, ConsentVerdict, read_consent
-from tiktok_ads.domain.currencies import TIKTOK_CURRENCIES
+from tiktok_ads.domain.fields import MAX_IDS_PER_KEY as MAX_IDS_PER_KEY
+from tiktok_ads.domain.fields import USER_CODE, fail, hashes, section, text
 from tiktok_ads.domain.normalize import (
     hash_email,
     hash_external_id,
@@ -27,6 +27,8 @@ from tiktok_ads.domain.normalize import (
     hash_zip,
     ttclid_from_url,
 )
+from tiktok_ads.domain.properties import MAX_CONTENTS as MAX_CONTENTS
+from tiktok_ads.domain.properties import read_properties
 from tiktok_ads.errors import EventInvalid, FieldError, UserDataInvalid, ValidationFailed
 
 STANDARD_EVENT_NAMES: frozenset[str] = frozenset({
@@ -52,15 +54,11 @@ MATCH_KEYS = (
 )  # fmt: skip
 MAX_EVENT_NAME_CHARS = 100
 MAX_EVENT_ID_CHARS = 128
-MAX_IDS_PER_KEY = 10
-MAX_CONTENTS = 1000
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _CANONICAL_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 _MS_THRESHOLD = 10**12  # 13 digits: a Unix time in milliseconds (seconds reach that in 33658)
 _HASHED_USER_TEXT = (("first_name", hash_name), ("last_name", hash_name), ("zip_code", hash_zip))
-_USER_CODE = 40003
-_EVENT_CODE = 40002
 
 
 def tracking_switch(event_name: str) -> str | None:
@@ -116,7 +114,7 @@ def prepare_event(raw: object, *, now: float, rules: IngestRules) -> PreparedEve
         if isinstance(pixel_id, str) and pixel_id.strip():
             pixel_id = pixel_id.strip()
         else:
-            _fail(errors, "pixel_id", "must be a non-empty string")
+            fail(errors, "pixel_id", "must be a non-empty string")
             pixel_id = None
     try:
         consent = read_consent(raw.get("consent"))
@@ -135,16 +133,16 @@ def prepare_event(raw: object, *, now: float, rules: IngestRules) -> PreparedEve
     if ldu is None:
         ldu = False
     elif not isinstance(ldu, bool):
-        _fail(errors, "limited_data_use", "must be true or false")
+        fail(errors, "limited_data_use", "must be true or false")
         ldu = False
-    context = _section(raw, "context", errors)
-    user_in = _section(raw, "user", errors)
+    context = section(raw, "context", errors)
+    user_in = section(raw, "user", errors)
     user, present, identities = _user(user_in, context, rules, errors)
-    properties = _properties(_section(raw, "properties", errors), errors)
+    properties = read_properties(section(raw, "properties", errors), errors)
     ip = _ip(context, errors)
-    user_agent = _text(context, "user_agent", "context.user_agent", errors)
-    page_url = _text(context, "page_url", "context.page_url", errors)
-    referrer = _text(context, "referrer", "context.referrer", errors)
+    user_agent = text(context, "user_agent", "context.user_agent", errors)
+    page_url = text(context, "page_url", "context.page_url", errors)
+    referrer = text(context, "referrer", "context.referrer", errors)
     ttclid = user.get("ttclid")
     if ttclid is None and page_url is not None:
         ttclid = ttclid_from_url(page_url)
@@ -180,26 +178,24 @@ def _user(
     user: dict[str, Any] = {}
     present: set[str] = set()
     region = rules.default_phone_region
-    emails = _hashes(user_in.get("email"), "user.email", hash_email, errors)
-    phones = _hashes(
-        user_in.get("phone"), "user.phone", lambda raw: hash_phone(raw, region), errors
-    )
-    external_ids = _hashes(user_in.get("external_id"), "user.external_id", hash_external_id, errors)
-    for key, hashes in (("email", emails), ("phone", phones), ("external_id", external_ids)):
-        if hashes:
-            user[key] = hashes[0] if len(hashes) == 1 else hashes
+    emails = hashes(user_in.get("email"), "user.email", hash_email, errors)
+    phones = hashes(user_in.get("phone"), "user.phone", lambda raw: hash_phone(raw, region), errors)
+    external_ids = hashes(user_in.get("external_id"), "user.external_id", hash_external_id, errors)
+    for key, found in (("email", emails), ("phone", phones), ("external_id", external_ids)):
+        if found:
+            user[key] = found[0] if len(found) == 1 else found
             present.add(key)
     for key, hasher in _HASHED_USER_TEXT:
-        if key in user_in and (value := _text(user_in, key, "user." + key, errors)):
+        if key in user_in and (value := text(user_in, key, "user." + key, errors)):
             user[key] = hasher(value)
             present.add(key)
     for key in ("city", "state", "country"):
-        if key in user_in and (value := _text(user_in, key, "user." + key, errors)):
+        if key in user_in and (value := text(user_in, key, "user." + key, errors)):
             user[key] = value.lower()
     for key in ("ttclid", "ttp", "locale"):
-        value = _text(user_in, key, "user." + key, errors) if key in user_in else None
+        value = text(user_in, key, "user." + key, errors) if key in user_in else None
         if value is None and key in context:
-            value = _text(context, key, "context." + key, errors)
+            value = text(context, key, "context." + key, errors)
         if value is not None:
             user[key] = value
     if "ttp" in user:
@@ -208,13 +204,13 @@ def _user(
 
 
 def _ip(context: dict[str, Any], errors: list[FieldError]) -> str | None:
-    text = _text(context, "ip", "context.ip", errors)
-    if text is None or _CANONICAL_IPV4.fullmatch(text):
-        return text  # the common case, ~10x cheaper than ipaddress and the same verdict
+    value = text(context, "ip", "context.ip", errors)
+    if value is None or _CANONICAL_IPV4.fullmatch(value):
+        return value  # the common case, ~10x cheaper than ipaddress and the same verdict
     try:
-        return _ip_text(text)
+        return _ip_text(value)
     except ValueError:
-        _fail(errors, "context.ip", "not an IPv4 or IPv6 address")
+        fail(errors, "context.ip", "not an IPv4 or IPv6 address")
         return None
 
 
@@ -225,77 +221,6 @@ def _ip_text(text: str) -> str:
     address = ip_address(text)
     mapped = getattr(address, "ipv4_mapped", None)
     return str(mapped or address)
-
-
-def _properties(props: dict[str, Any], errors: list[FieldError]) -> dict[str, Any]:
-    """TikTok's `properties` object: amounts as floats, ids as strings, absent keys left out."""
-    out: dict[str, Any] = {}
-    if not props:
-        return out
-    contents = props.get("contents")
-    if contents is not None:
-        if not isinstance(contents, list):
-            _fail(errors, "properties.contents", "must be a list")
-        elif len(contents) > MAX_CONTENTS:
-            _fail(errors, "properties.contents", f"must have at most {MAX_CONTENTS} items")
-        elif contents:
-            out["contents"] = [
-                _content(item, f"properties.contents.{index}", errors)
-                for index, item in enumerate(contents)
-            ]
-    content_type = props.get("content_type")
-    if content_type is not None:
-        if content_type in ("product", "product_group"):
-            out["content_type"] = content_type
-        else:
-            _fail(errors, "properties.content_type", "must be 'product' or 'product_group'")
-    value = _amount(props.get("value"), "properties.value", errors)
-    currency = _text(props, "currency", "properties.currency", errors)
-    if currency is not None:
-        currency = currency.upper()
-        if currency in TIKTOK_CURRENCIES:
-            out["currency"] = currency
-        elif len(currency) == 3 and currency.isalpha():
-            message = f"unknown currency '{currency}' (not in TikTok's list)"
-            _fail(errors, "properties.currency", message)
-        else:
-            _fail(errors, "properties.currency", "must be a 3-letter currency code (ISO 4217)")
-    elif value is not None:
-        _fail(errors, "properties.currency", "is required when value is given")
-    if value is not None:
-        out["value"] = value
-    for key in ("order_id", "shop_id"):
-        if key in props and (text := _text_or_int(props, key, "properties." + key, errors)):
-            out[key] = text
-    for key in ("query", "description"):
-        if key in props and (text := _text(props, key, "properties." + key, errors)):
-            out[key] = text
-    return out
-
-
-def _content(item: object, field: str, errors: list[FieldError]) -> dict[str, Any]:
-    if not isinstance(item, dict):
-        _fail(errors, field, "must be an object")
-        return {}
-    raw_id = item.get("content_id")
-    if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
-        _fail(errors, field + ".content_id", "is required")
-    content_id = _text_or_int(item, "content_id", field + ".content_id", errors)
-    out: dict[str, Any] = {"content_id": content_id}
-    for key in ("content_name", "content_category", "brand"):
-        if key in item and (text := _text(item, key, f"{field}.{key}", errors)):
-            out[key] = text
-    if (price := _amount(item.get("price"), field + ".price", errors)) is not None:
-        out["price"] = price
-    quantity = item.get("quantity")
-    if quantity is not None:
-        if isinstance(quantity, float) and quantity.is_integer():
-            quantity = int(quantity)
-        if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity >= 1:
-            out["quantity"] = quantity
-        else:
-            _fail(errors, field + ".quantity", "must be an integer ≥ 1")
-    return out
 
 
 def _event_time(value: object, now: float, rules: IngestRules, errors: list[FieldError]) -> int:
@@ -311,14 +236,14 @@ def _event_time(value: object, now: float, rules: IngestRules, errors: list[Fiel
     elif isinstance(value, float) and math.isfinite(value):
         seconds = value / 1000 if value >= _MS_THRESHOLD else value
     if seconds is None:
-        _fail(errors, "event_time", "must be a Unix time (seconds or ms) or an ISO-8601 date-time")
+        fail(errors, "event_time", "must be a Unix time (seconds or ms) or an ISO-8601 date-time")
         return 0
     when = int(seconds)
     if when - now > rules.max_future_seconds:
-        _fail(errors, "event_time", "is in the future")
+        fail(errors, "event_time", "is in the future")
     elif now - when > rules.attribution_window_days * 86400:
         days = rules.attribution_window_days
-        _fail(errors, "event_time", f"is older than the {days}-day attribution window")
+        fail(errors, "event_time", f"is older than the {days}-day attribution window")
     return when
 
 
@@ -343,17 +268,17 @@ def _number_or_iso(text: str) -> object:
 
 def _event_name(value: object, errors: list[FieldError]) -> str:
     if value is None:
-        _fail(errors, "event_type", "is required")
+        fail(errors, "event_type", "is required")
     elif not isinstance(value, str):
-        _fail(errors, "event_type", "must be a string")
+        fail(errors, "event_type", "must be a string")
     else:
         name = value.strip()
         if not name:
-            _fail(errors, "event_type", "must not be empty")
+            fail(errors, "event_type", "must not be empty")
         elif len(name) > MAX_EVENT_NAME_CHARS:
-            _fail(errors, "event_type", f"must be at most {MAX_EVENT_NAME_CHARS} characters")
+            fail(errors, "event_type", f"must be at most {MAX_EVENT_NAME_CHARS} characters")
         elif _CONTROL_CHARS.search(name):
-            _fail(errors, "event_type", "must not contain control characters")
+            fail(errors, "event_type", "must not contain control characters")
         else:
             return name
     return ""
@@ -365,111 +290,17 @@ def _event_id(value: object, errors: list[FieldError]) -> tuple[str, bool]:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value), False
     if not isinstance(value, str):
-        _fail(errors, "event_id", "must be a string or an integer")
+        fail(errors, "event_id", "must be a string or an integer")
     elif not (event_id := value.strip()):
-        _fail(errors, "event_id", "must not be empty")
+        fail(errors, "event_id", "must not be empty")
     elif len(event_id) > MAX_EVENT_ID_CHARS:
-        _fail(errors, "event_id", f"must be at most {MAX_EVENT_ID_CHARS} characters")
+        fail(errors, "event_id", f"must be at most {MAX_EVENT_ID_CHARS} characters")
     else:
         return event_id, False
     return "", False
 
 
 def _raise(errors: list[FieldError]) -> None:
-    if all(error.code == _USER_CODE for error in errors):
+    if all(error.code == USER_CODE for error in errors):
         raise UserDataInvalid(errors)
     raise EventInvalid(errors)
-
-
-def _fail(errors: list[FieldError], field: str, message: str) -> None:
-    code = _USER_CODE if field == "user" or field.startswith("user.") else _EVENT_CODE
-    errors.append(FieldError(field, message, code))
-
-
-def _section(raw: dict[str, Any], key: str, errors: list[FieldError]) -> dict[str, Any]:
-    value = raw.get(key)
-    if value is None:
-        return {}
-    if isinstance(value, dict):
-        return value
-    _fail(errors, key, "must be an object")
-    return {}
-
-
-def _text(obj: dict[str, Any], key: str, field: str, errors: list[FieldError]) -> str | None:
-    """A trimmed string; absent, null and blank are all None."""
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value.strip() or None
-    _fail(errors, field, "must be a string")
-    return None
-
-
-def _text_or_int(obj: dict[str, Any], key: str, field: str, errors: list[FieldError]) -> str | None:
-    """A trimmed string, or an integer as text (order ids, content ids)."""
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    _fail(errors, field, "must be a string or an integer")
-    return None
-
-
-def _amount(value: object, field: str, errors: list[FieldError]) -> float | None:
-    """A non-negative finite number; decimal strings ("150.00") too, as PHP decimals arrive."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        _fail(errors, field, "must be a number")
-        return None
-    try:
-        amount = float(value)
-    except OverflowError:
-        amount = math.inf
-    except ValueError:
-        _fail(errors, field, "must be a number")
-        return None
-    if 0 <= amount < math.inf:
-        return amount
-    _fail(errors, field, "must be a finite number ≥ 0")
-    return None
-
-
-def _hashes(
-    value: object, field: str, hasher: Callable[[str], str], errors: list[FieldError]
-) -> list[str]:
-    """One value or a list of up to 10, hashed; blanks skipped, repeats dropped."""
-    if value is None:
-        return []
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        items: list[Any] = [value]
-        single = True
-    elif isinstance(value, list):
-        if len(value) > MAX_IDS_PER_KEY:
-            _fail(errors, field, f"must have at most {MAX_IDS_PER_KEY} values")
-            return []
-        items, single = value, False
-    else:
-        _fail(errors, field, "must be a string or a list of strings")
-        return []
-    hashes: list[str] = []
-    for index, item in enumerate(items):
-        where = field if single else f"{field}.{index}"
-        if isinstance(item, int) and not isinstance(item, bool) and hasher is hash_external_id:
-            item = str(item)  # numeric user ids are common; only external_id takes them
-        if not isinstance(item, str):
-            _fail(errors, where, "must be a string")
-        elif item and not item.isspace():
-            try:
-                hashed = hasher(item)
-            except ValueError as exc:
-                _fail(errors, where, str(exc))
-            else:
-                if hashed not in hashes:
-                    hashes.append(hashed)
-    return hashes
