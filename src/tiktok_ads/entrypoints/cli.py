@@ -27,6 +27,16 @@ def _logging(level: str) -> None:
     )
 
 
+log_level_option = click.option(
+    "--log-level",
+    default="INFO",
+    envvar="TIKTOK_ADS_LOG_LEVEL",
+    show_envvar=True,
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
+
+
 class _Commands(click.Group):
     """Loads `emulator` only when asked for: a worker need not carry its code in memory."""
 
@@ -87,13 +97,7 @@ def main() -> None:
     help="Also deliver events from this process (--no-worker: API only, when separate "
     "`tiktok-ads worker` processes deliver).",
 )
-@click.option(
-    "--log-level",
-    default="INFO",
-    envvar="TIKTOK_ADS_LOG_LEVEL",
-    show_envvar=True,
-    show_default=True,
-)
+@log_level_option
 @click.option(
     "--workers",
     default=1,
@@ -150,13 +154,7 @@ def serve(
 
 
 @main.command()
-@click.option(
-    "--log-level",
-    default="INFO",
-    envvar="TIKTOK_ADS_LOG_LEVEL",
-    show_envvar=True,
-    show_default=True,
-)
+@log_level_option
 def worker(log_level: str) -> None:
     """Deliver queued events only (scale-out: run several, on PostgreSQL)."""
     from tiktok_ads.bootstrap import build
