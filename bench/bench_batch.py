@@ -125,7 +125,9 @@ async def load(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per run")
-    parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
+    parser.add_argument(
+        "--clients", type=int, default=8, help="concurrent clients (8 spread well over 2 processes)"
+    )
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument(
         "--workers", type=int, default=2, help="serve --workers: processes, one per core"

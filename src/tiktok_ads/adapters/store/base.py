@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import functools
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -19,6 +22,48 @@ from tiktok_ads.errors import StoreError
 T = TypeVar("T")
 
 
+class WriterLock:
+    """One SQLite writer at a time, across threads and processes, handed over at once.
+
+    SQLite's own busy handler polls with sleeps of up to 100 ms, so two `serve` processes
+    waiting on each other lost most of their time asleep; a blocking flock wakes the next
+    writer the moment the lock is free.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+
+    @classmethod
+    def beside(cls, url: str) -> WriterLock | None:
+        database = url.split("///", 1)[-1].split("?", 1)[0]
+        return cls(database + ".writer-lock") if database else None
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def close(self) -> None:
+        with self._threads:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
 class StoreBase:
     """Sync SQLAlchemy below, async verbs above: drivers are sync, the service is asyncio."""
 
@@ -27,6 +72,7 @@ class StoreBase:
         self._write, self._read = create_engines(url, pool_size)
         self.dialect = self._write.dialect.name
         self._pool = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="store")
+        self._writer_lock = WriterLock.beside(url) if self.dialect == "sqlite" else None
 
     @property
     def is_postgres(self) -> bool:
@@ -52,7 +98,12 @@ class StoreBase:
             with self._write.begin() as conn:
                 return fn(conn, *args)
 
-        return await self._run(run)
+        def run_locked() -> T:
+            assert self._writer_lock is not None
+            with self._writer_lock:
+                return run()
+
+        return await self._run(run if self._writer_lock is None else run_locked)
 
     async def _read_tx(self, fn: Callable[..., T], *args: Any) -> T:
         def run() -> T:
@@ -83,5 +134,7 @@ class StoreBase:
 
     async def close(self) -> None:
         self._pool.shutdown(wait=True)
+        if self._writer_lock is not None:
+            self._writer_lock.close()
         self._write.dispose()
         self._read.dispose()
