@@ -39,6 +39,17 @@ def run_values(
     if not rows:
         return []
     sql = values_sql(placeholder(conn), head, len(rows[0]), len(rows), tail)
-    params = tuple(value for row in rows for value in row) + tuple(tail_params)
-    result = conn.exec_driver_sql(sql, params)
-    return list(result.fetchall()) if result.returns_rows else []
+    params = [value for row in rows for value in row]
+    params.extend(tail_params)
+    return raw_query(conn, sql, params)
+
+
+def raw_query(conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+    """Run on the DBAPI cursor of the transaction's connection: plain tuples back, no Result
+    objects (fetching 1,000 RETURNING rows through them cost more than the insert itself)."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall()) if cursor.description is not None else []
+    finally:
+        cursor.close()

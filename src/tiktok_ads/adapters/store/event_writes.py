@@ -108,7 +108,7 @@ class EventWrites(StoreBase):
         )
         for chunk in _chunks(list(first)):
             rows = [(p, n, e, expires) for p, n, e in chunk]
-            won.update(tuple(r) for r in bulk.run_values(conn, head, rows, tail, (now,)))
+            won.update(map(tuple, bulk.run_values(conn, head, rows, tail, (now,))))
         return {first[key] for key in won}
 
     def _apply_click_memory(
@@ -127,8 +127,8 @@ class EventWrites(StoreBase):
                 f"WHERE seen_at >= {ph} AND identity_hash IN",
                 len(chunk),
             )
-            for identity, ttclid, ttp, seen_at in conn.exec_driver_sql(
-                sql, (now - window_s, *chunk)
+            for identity, ttclid, ttp, seen_at in bulk.raw_query(
+                conn, sql, [now - window_s, *chunk]
             ):
                 memory[identity] = ClickMemory(ttclid, ttp, seen_at)
         seen: dict[str, tuple[str, str | None, str | None, float]] = {}
