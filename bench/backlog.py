@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import dataclasses
@@ -31,11 +32,27 @@ from bench.harness import (
 from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.domain.events import NewEvent
 from tiktok_ads.domain.inbound import IngestRules, prepare_event
-from tiktok_ads.services.ingest import _new_event
+from tiktok_ads.services.ingest import new_event
 
 RSS_SAMPLE_S = 0.2
 POLL_QUEUE_EVERY = 5  # query the database every 5th RSS sample (once a second)
 _PENDING_SQL = "SELECT COUNT(*) FROM events WHERE status IN ('queued', 'retrying', 'sending')"
+
+
+def add_backlog_options(parser: argparse.ArgumentParser, *, events: int, timeout_s: float) -> None:
+    """The options every backlog-draining benchmark takes."""
+    parser.add_argument("--events", type=int, default=events, help="backlog size")
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--chunk", type=int, default=5000, help="events per add_events call")
+    parser.add_argument(
+        "--timeout", type=float, default=timeout_s, help="seconds per drain, at most"
+    )
+    parser.add_argument("--keep-tmp", action="store_true", help="keep the databases and logs")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="directory: py-spy the worker and the emulator while they drain",
+    )
 
 
 def new_events(count: int, distinct: int, prefix: str, now: float) -> Iterator[NewEvent]:
@@ -50,7 +67,7 @@ def new_events(count: int, distinct: int, prefix: str, now: float) -> Iterator[N
         prepared = prepare_event(
             seed_event("template", int(now) - 60, customer=i), now=now, rules=rules
         )
-        templates.append(_new_event(prepared, PIXEL_ID, None))
+        templates.append(new_event(prepared, PIXEL_ID, None))
     for n in range(count):
         template = templates[n % len(templates)]
         event_id = f"{prefix}-{n}"

@@ -19,9 +19,8 @@ Quick: .venv/bin/python -m bench.bench_drain --events 20000 --runs 1
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from bench.backlog import Drain, drain, preload, timeline_text
+from bench.backlog import Drain, add_backlog_options, drain, preload, timeline_text
 from bench.harness import Figure, Processes, median, report, run_main, workdir
 
 TARGET_EVENTS_PER_S = 10_000
@@ -30,16 +29,7 @@ TARGET_EVENTS_PER_REQUEST = 900
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=100_000, help="backlog size")
-    parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument("--chunk", type=int, default=5000, help="events per add_events call")
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per drain, at most")
-    parser.add_argument("--keep-tmp", action="store_true", help="keep the databases and logs")
-    parser.add_argument(
-        "--profile",
-        type=Path,
-        help="directory: py-spy the worker and the emulator while they drain",
-    )
+    add_backlog_options(parser, events=100_000, timeout_s=600.0)
     args = parser.parse_args()
     run_main("drain", lambda: bench(args))
 

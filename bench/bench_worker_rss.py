@@ -19,7 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.backlog import Drain, drain, preload
+from bench.backlog import Drain, add_backlog_options, drain, preload
 from bench.bench_drain import print_drain
 from bench.harness import BenchError, Figure, Processes, median, report, run_main, workdir
 
@@ -28,16 +28,7 @@ TARGET_RSS_MB = 150.0
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1_000_000, help="backlog size")
-    parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument("--chunk", type=int, default=5000, help="events per add_events call")
-    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per drain, at most")
-    parser.add_argument("--keep-tmp", action="store_true", help="keep the databases and logs")
-    parser.add_argument(
-        "--profile",
-        type=Path,
-        help="directory: py-spy the worker and the emulator while they drain",
-    )
+    add_backlog_options(parser, events=1_000_000, timeout_s=1800.0)
     args = parser.parse_args()
     run_main("worker_rss", lambda: bench(args))
 

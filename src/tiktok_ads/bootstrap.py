@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,7 +101,6 @@ def build(
     tiktok_transport: httpx.AsyncBaseTransport | None = None,
     sandbox: bool = False,
     policy: RetryPolicy | None = None,
-    worker_name: str | None = None,
 ) -> Container:
     clock = clock or SystemClock()
     emulator_app = None
@@ -158,7 +156,6 @@ def build(
         wake=ingest.written,
     )
     keys = ApiKeys(store, clock, settings.tiktok_ads_api_key)
-    log.debug("built container for %s on %s", worker_name or socket.gethostname(), store.dialect)
     return Container(
         settings, store, clock, metrics, client, connections, keys, ingest, dispatcher, emulator_app
     )

@@ -45,12 +45,8 @@ class ValidationFailed(TikTokAdsError):
 
     def __init__(self, errors: list[FieldError], message: str | None = None) -> None:
         self.errors = errors
-        if (
-            errors
-            and any(e.code == 40003 for e in errors)
-            and all(e.code in (40003,) for e in errors)
-        ):
-            self.code = 40003
+        if errors and all(e.code == 40003 for e in errors):
+            self.code = 40003  # only personal data was wrong: the seed's "invalid user data"
         self.message = message or (errors[0].field + ": " + errors[0].message if errors else "")
         super().__init__(self.message)
 

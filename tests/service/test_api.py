@@ -8,6 +8,8 @@ import time
 
 from tests.service.conftest import AUTH, PIXEL, SEED_EVENT, TOKEN, Service, ServiceFactory
 
+from tiktok_ads.entrypoints.api.app import PREFIX
+
 
 def sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
@@ -232,6 +234,8 @@ async def test_stats_error_log_and_metrics(service: Service) -> None:
     )
     spec = (await service.http.get("/openapi.json")).json()
     assert "EventIn" in spec["components"]["schemas"]
+    assert [{"apiKey": []}] == spec["paths"][PREFIX + "/events"]["post"]["security"]
+    assert "wait" in [p["name"] for p in spec["paths"][PREFIX + "/events"]["post"]["parameters"]]
 
 
 async def test_unknown_event_and_wrong_query_are_404_and_422(service: Service) -> None:

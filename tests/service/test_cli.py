@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from tiktok_ads.adapters.clock import SystemClock
+from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.entrypoints.cli import main
+from tiktok_ads.services.api_keys import ApiKeys, Principal
 
 
 @pytest.fixture
@@ -42,8 +46,18 @@ def test_keys_create_prints_a_working_key_once(env: dict[str, str]) -> None:
     assert 0 == result.exit_code, result.output
     key = result.output.strip()
     assert key.startswith("tta_")
-    database = Path(env["DATABASE_URL"].split("///", 1)[1]).read_bytes()
-    assert key.encode() not in database
+    database = Path(env["DATABASE_URL"].split("///", 1)[1])
+    assert key.encode() not in database.read_bytes()
+
+    async def authenticate() -> object:
+        store = SqlStore(env["DATABASE_URL"])
+        try:
+            keys = ApiKeys(store, SystemClock(), None)
+            return await keys.authenticate(key), await keys.authenticate(key + "x")
+        finally:
+            await store.close()
+
+    assert (Principal("shop", frozenset({"events"})), None) == asyncio.run(authenticate())
 
 
 def test_every_command_documents_its_env_vars() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -193,8 +192,7 @@ async def test_click_ids_follow_a_person_across_devices(store: SqlStore) -> None
     assert "user" not in stale.payload
 
 
-@pytest.mark.parametrize("status", ["delivered"])
-async def test_replay_only_failed(store: SqlStore, status: str) -> None:
+async def test_replay_only_failed(store: SqlStore) -> None:
     """Only a failed event can be replayed; it is queued again with the same event_id."""
     await store.add_events([new_event("r")], NOW, 86400)
     (claimed,) = await store.claim_batch(PIXEL, 1, NOW, NOW + 60, False)

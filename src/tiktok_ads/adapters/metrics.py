@@ -58,5 +58,11 @@ class Metrics:
             registry=self.registry,
         )
 
+    def set_connection_gauges(self, healthy: dict[str, bool], depth: dict[str, int]) -> None:
+        """Queue depth and health per pixel, from the database (shared by every process)."""
+        for pixel_id, ok in healthy.items():
+            self.queue_depth.labels(pixel_id).set(depth.get(pixel_id, 0))
+            self.connection_healthy.labels(pixel_id).set(int(ok))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -208,16 +208,19 @@ def keys() -> None:
 )
 def keys_create(name: str, scopes: tuple[str, ...]) -> None:
     """Create a key; it is printed once and only its hash is stored."""
-    from tiktok_ads.bootstrap import build
+    from tiktok_ads.adapters.clock import SystemClock
+    from tiktok_ads.adapters.store import SqlStore
+    from tiktok_ads.services.api_keys import ApiKeys
 
     async def run() -> str:
-        container = build(_settings())
+        settings = _settings()
+        store = SqlStore(settings.database_url)
         try:
-            await container.store.migrate() if container.settings.is_sqlite else None
-            return await container.keys.create(name, frozenset(scopes))
+            if settings.is_sqlite:
+                await store.migrate()
+            return await ApiKeys(store, SystemClock(), None).create(name, frozenset(scopes))
         finally:
-            await container.client.aclose()
-            await container.store.close()
+            await store.close()
 
     click.echo(asyncio.run(run()))
 

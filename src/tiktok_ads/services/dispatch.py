@@ -113,14 +113,10 @@ class Dispatcher:
         await self._store.purge(
             now, now - self._config.pii_retention_s, now - self._config.attribution_window_s
         )
-        depth = await self._store.queue_depth()
-        for connection in await self._connections.all():
-            self._metrics.queue_depth.labels(connection.pixel_id).set(
-                depth.get(connection.pixel_id, 0)
-            )
-            self._metrics.connection_healthy.labels(connection.pixel_id).set(
-                int(connection.healthy)
-            )
+        connections = await self._connections.all()
+        self._metrics.set_connection_gauges(
+            {c.pixel_id: c.healthy for c in connections}, await self._store.queue_depth()
+        )
 
     async def _dispatch_pixel(self, connection: ConnectionRow, now: float) -> int:
         pixel, cfg = connection.pixel_id, self._config

@@ -130,7 +130,7 @@ class IngestService:
         reason = self._skip_reason(prepared)
         if reason is None and "page" not in prepared.payload:
             self._fill_page(prepared)
-        return _new_event(prepared, connection.pixel_id, reason)
+        return new_event(prepared, connection.pixel_id, reason)
 
     def _fill_page(self, prepared: PreparedEvent) -> None:
         if self._default_page_url is None:
@@ -200,7 +200,8 @@ def _accepted(item: NewEvent, outcome: IngestOutcome) -> Accepted:
     )
 
 
-def _new_event(prepared: PreparedEvent, pixel_id: str, skip_reason: str | None) -> NewEvent:
+def new_event(prepared: PreparedEvent, pixel_id: str, skip_reason: str | None) -> NewEvent:
+    """What the store keeps of a prepared event; a skipped one keeps its metadata only."""
     skipped = skip_reason is not None
     consent_denied = not prepared.consent.granted
     user = prepared.payload.get("user", {}) if prepared.payload else {}

@@ -94,6 +94,14 @@ def _document_bodies(app: FastAPI) -> None:
             schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(schema.pop("$defs", {}))
             components[model.__name__] = schema
+        # Every route under the prefix takes `Authorization: Bearer <API key>`.
+        spec["components"]["securitySchemes"] = {
+            "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key"}
+        }
+        for path, operations in spec.get("paths", {}).items():
+            if path.startswith(PREFIX):
+                for operation in operations.values():
+                    operation["security"] = [{"apiKey": []}]
         app.openapi_schema = spec
         return spec
 

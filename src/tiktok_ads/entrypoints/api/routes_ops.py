@@ -26,8 +26,8 @@ async def readyz(request: Request) -> JsonResponse:
 @router.get("/metrics", summary="Prometheus text format")
 async def metrics(request: Request) -> Response:
     c = container(request)
-    depth = await c.store.queue_depth()
-    for row in await c.store.list_connections():
-        c.metrics.queue_depth.labels(row.pixel_id).set(depth.get(row.pixel_id, 0))
-        c.metrics.connection_healthy.labels(row.pixel_id).set(int(row.healthy))
+    rows = await c.store.list_connections()
+    c.metrics.set_connection_gauges(
+        {row.pixel_id: row.healthy for row in rows}, await c.store.queue_depth()
+    )
     return Response(c.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
