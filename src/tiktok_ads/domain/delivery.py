@@ -27,6 +27,21 @@ SUCCESS_CODES = frozenset({0, 20001})
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One request to TikTok, for the delivery log."""
+
+    pixel_id: str
+    sent_at: float
+    event_count: int
+    http_status: int | None
+    code: int | None
+    message: str
+    request_id: str | None
+    latency_ms: float
+    verdict: str
+
+
+@dataclass(frozen=True, slots=True)
 class TrackAnswer:
     """TikTok's answer, or the lack of one, reduced to what the decisions need."""
 

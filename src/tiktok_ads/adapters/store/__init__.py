@@ -1,11 +1,15 @@
-"""The store port and its SQL implementation (SQLite and PostgreSQL, one code path)."""
+"""The store: SQL verbs for SQLite and PostgreSQL on one code path, grouped by family."""
 
-from tiktok_ads.adapters.store.connection_rows import ApiKeyRow, ConnectionRow, ConnectionRows
+from tiktok_ads.adapters.store.claims import Claims
+from tiktok_ads.adapters.store.connection_rows import ConnectionRows
 from tiktok_ads.adapters.store.event_reads import EventReads
-from tiktok_ads.adapters.store.event_writes import DeliveryRecord, EventWrites
+from tiktok_ads.adapters.store.ingest_writes import IngestWrites
+from tiktok_ads.adapters.store.settlement import Settlement
+from tiktok_ads.domain.connections import ApiKeyRow, ConnectionRow
+from tiktok_ads.domain.delivery import DeliveryRecord
 
 
-class SqlStore(EventWrites, EventReads, ConnectionRows):
+class SqlStore(IngestWrites, Claims, Settlement, EventReads, ConnectionRows):
     """Every verb of the store; see the mixins for each family."""
 
 

@@ -2,44 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from tiktok_ads.adapters.store.base import StoreBase
 from tiktok_ads.adapters.store.schema import api_keys, connections
 from tiktok_ads.domain import ratelimit
+from tiktok_ads.domain.connections import ApiKeyRow, ConnectionRow
 from tiktok_ads.domain.ratelimit import QuotaState, Reservation
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionRow:
-    pixel_id: str
-    advertiser_id: str | None
-    access_token_enc: bytes
-    test_mode: bool
-    test_event_code: str | None
-    is_default: bool
-    healthy: bool
-    health_code: int | None
-    health_message: str | None
-    health_checked_at: float | None
-    last_event_sent_at: float | None
-    quota_day: str
-    quota_used: int
-    created_at: float
-    updated_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKeyRow:
-    id: int
-    name: str
-    prefix: str
-    scopes: frozenset[str]
-    revoked: bool
-
 
 _CONNECTION_COLUMNS = [connections.c[name] for name in ConnectionRow.__dataclass_fields__]
 
