@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tiktok_ads.adapters.clock import Clock, SystemClock
+from tiktok_ads.adapters.clock import SystemClock
 from tiktok_ads.adapters.crypto import TokenCipher, load_or_create_secret
 from tiktok_ads.adapters.metrics import Metrics
 from tiktok_ads.adapters.store import SqlStore
@@ -23,6 +23,9 @@ from tiktok_ads.services.api_keys import ApiKeys
 from tiktok_ads.services.connections import ConnectionService
 from tiktok_ads.services.dispatch import DispatchConfig, Dispatcher
 from tiktok_ads.services.ingest import IngestService
+from tiktok_ads.services.ports import Clock
+from tiktok_ads.services.queries import Queries
+from tiktok_ads.services.replay import Replays
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,8 @@ class Container:
     keys: ApiKeys
     ingest: IngestService
     dispatcher: Dispatcher
+    queries: Queries
+    replays: Replays
     emulator_app: Any = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _dispatch_task: asyncio.Task[None] | None = None
@@ -155,27 +160,44 @@ def build(
         policy=policy,
         wake=ingest.written,
     )
-    keys = ApiKeys(store, clock, settings.tiktok_ads_api_key)
     return Container(
-        settings, store, clock, metrics, client, connections, keys, ingest, dispatcher, emulator_app
+        settings=settings,
+        store=store,
+        clock=clock,
+        metrics=metrics,
+        client=client,
+        connections=connections,
+        keys=ApiKeys(store, clock, settings.tiktok_ads_api_key),
+        ingest=ingest,
+        dispatcher=dispatcher,
+        queries=Queries(store),
+        replays=Replays(store, clock, ingest.written),
+        emulator_app=emulator_app,
     )
 
 
-def create_app(settings: Settings | None = None, **kwargs: Any) -> Any:
-    """An ASGI app with everything wired (used by `serve` and by tests)."""
-    from tiktok_ads.entrypoints.api.app import create_api
+@dataclass
+class AdminTools:
+    """What the one-shot CLI commands need: the store's schema, keys and reads; no TikTok."""
 
-    run_dispatcher = kwargs.pop("run_dispatcher", True)
-    container = build(settings or Settings(), **kwargs)
-    app = create_api(container, run_dispatcher=run_dispatcher)
-    if container.emulator_app is not None:
-        app.mount("/sandbox", container.emulator_app)
-    return app
+    settings: Settings
+    store: SqlStore
+    keys: ApiKeys
+    queries: Queries
+
+    async def migrate(self) -> None:
+        await self.store.migrate()
+
+    async def require_current_schema(self) -> None:
+        if not await self.store.schema_is_current():
+            raise ConfigurationError("the database schema is not current: run `tiktok-ads migrate`")
+
+    async def close(self) -> None:
+        await self.store.close()
 
 
-def app_from_environment() -> Any:
-    """The app of one `serve --workers N` process, configured from the environment."""
-    import os
-
-    run_dispatcher = os.environ.get("TIKTOK_ADS_RUN_WORKER", "true").lower() in ("1", "true", "yes")
-    return create_app(Settings(), run_dispatcher=run_dispatcher)
+def build_admin(settings: Settings) -> AdminTools:
+    store = SqlStore(settings.database_url)
+    return AdminTools(
+        settings, store, ApiKeys(store, SystemClock(), settings.tiktok_ads_api_key), Queries(store)
+    )

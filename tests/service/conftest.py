@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,11 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tiktok_ads.bootstrap import Container, build
+from tiktok_ads.bootstrap import Container, build_admin
 from tiktok_ads.config import Settings
 from tiktok_ads.domain.delivery import RetryPolicy
-from tiktok_ads.emulator import EmulatorState, create_app
-from tiktok_ads.entrypoints.api.app import PREFIX, create_api
+from tiktok_ads.emulator import EmulatorState
+from tiktok_ads.emulator import create_app as create_emulator
+from tiktok_ads.entrypoints.api.app import PREFIX, create_app
 
 PIXEL = "CPIXELTEST0000000001"
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
@@ -30,6 +32,7 @@ class Service:
     http: httpx.AsyncClient
     tiktok: EmulatorState
     emulator_app: Any
+    lifespan: contextlib.AbstractAsyncContextManager[None]
 
     async def post(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
         headers = kw.pop("headers", AUTH)
@@ -60,7 +63,7 @@ async def make_service(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
     started: list[Service] = []
 
     async def factory(db_url: str | None = None, emulator: Any = None, **overrides: Any) -> Service:
-        emulator = emulator or create_app()
+        emulator = emulator or create_emulator()
         settings = Settings(
             database_url=db_url or f"sqlite:///{tmp_path}/svc-{len(started)}.db",
             tiktok_pixel_id=PIXEL,
@@ -72,21 +75,25 @@ async def make_service(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
             tiktok_rate_limit_rps=overrides.pop("tiktok_rate_limit_rps", 1000),
             **overrides,
         )
-        container = build(
+        # `tiktok-ads migrate` first (serve does it itself on SQLite, not on PostgreSQL) ...
+        tools = build_admin(settings)
+        await tools.migrate()
+        await tools.close()
+        # ... then the app exactly as `serve` builds and starts it.
+        app = create_app(
             settings, tiktok_transport=httpx.ASGITransport(app=emulator), policy=FAST_RETRY
         )
-        app = create_api(container)
-        await container.store.migrate()  # `tiktok-ads migrate`; serve does it itself on SQLite
-        await container.start(run_dispatcher=True)
+        lifespan = app.router.lifespan_context(app)
+        await lifespan.__aenter__()
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
-        service = Service(container, http, emulator.state.emulator, emulator)
+        service = Service(app.state.container, http, emulator.state.emulator, emulator, lifespan)
         started.append(service)
         return service
 
     yield factory
     for service in started:
         await service.http.aclose()
-        await service.container.stop()
+        await service.lifespan.__aexit__(None, None, None)
 
 
 @pytest.fixture

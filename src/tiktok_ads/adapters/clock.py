@@ -1,13 +1,8 @@
-"""Time, injected: the service asks a Clock, tests move a FrozenClock by hand."""
+"""Clocks (the port is `services.ports.Clock`): the system's, and one tests move by hand."""
 
 from __future__ import annotations
 
 import time
-from typing import Protocol
-
-
-class Clock(Protocol):
-    def now(self) -> float: ...
 
 
 class SystemClock:

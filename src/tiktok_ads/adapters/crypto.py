@@ -1,4 +1,4 @@
-"""Access tokens encrypted at rest (Fernet), and API keys stored only as hashes."""
+"""Access tokens encrypted at rest (Fernet), with the secret they are encrypted under."""
 
 from __future__ import annotations
 
@@ -49,11 +49,3 @@ def load_or_create_secret(secret: str | None, sqlite_path: Path | None) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(generated + "\n")
     return generated
-
-
-def hash_api_key(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def new_api_key() -> str:
-    return "tta_" + secrets.token_urlsafe(30)

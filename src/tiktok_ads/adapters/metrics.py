@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
@@ -57,6 +59,21 @@ class Metrics:
             ["pixel_id"],
             registry=self.registry,
         )
+
+    def events_received(self, pixel_id: str, event_type: str, outcome: str, n: int = 1) -> None:
+        self.received.labels(pixel_id, event_type, outcome).inc(n)
+
+    def request_answered(
+        self, pixel_id: str, verdict: str, code: int | None, seconds: float
+    ) -> None:
+        self.latency.labels(pixel_id).observe(seconds)
+        self.requests.labels(pixel_id, verdict, str(code)).inc()
+
+    def events_settled(self, outcome: str, pixel_id: str, by_type: Mapping[str, int]) -> None:
+        """`outcome`: delivered, retried or failed; `by_type`: events per event name."""
+        counter = {"delivered": self.delivered, "retried": self.retried, "failed": self.failed}
+        for event_type, n in by_type.items():
+            counter[outcome].labels(pixel_id, event_type).inc(n)
 
     def set_connection_gauges(self, healthy: dict[str, bool], depth: dict[str, int]) -> None:
         """Queue depth and health per pixel, from the database (shared by every process)."""

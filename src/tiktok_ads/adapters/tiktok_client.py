@@ -7,22 +7,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import orjson
 
-from tiktok_ads.domain.delivery import TrackAnswer
+from tiktok_ads.domain.delivery import TimedAnswer, TrackAnswer
 from tiktok_ads.errors import TikTokResponseError, TikTokTransportError
 
 TRACK_PATH = "/v1.3/event/track/"
-
-
-@dataclass(frozen=True, slots=True)
-class TimedAnswer:
-    answer: TrackAnswer
-    latency_ms: float
 
 
 class TikTokClient:

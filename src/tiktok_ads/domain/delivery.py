@@ -51,6 +51,14 @@ class TrackAnswer:
     request_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TimedAnswer:
+    """TikTok's answer and how long it took."""
+
+    answer: TrackAnswer
+    latency_ms: float
+
+
 def classify(answer: TrackAnswer) -> Verdict:
     code = answer.code
     if code is None:

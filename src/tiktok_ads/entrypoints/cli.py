@@ -114,7 +114,8 @@ def serve(
     """Run the HTTP API, the monitoring endpoints and a delivery worker in one process."""
     import uvicorn
 
-    from tiktok_ads.bootstrap import SANDBOX_API_KEY, create_app
+    from tiktok_ads.bootstrap import SANDBOX_API_KEY
+    from tiktok_ads.entrypoints.api.app import create_app
 
     _logging(log_level)
     settings = _settings()
@@ -123,9 +124,7 @@ def serve(
             raise click.UsageError("--sandbox runs in one process: drop --workers")
         if settings.is_sqlite:
             # Migrate once here, not in N processes racing at start-up.
-            from tiktok_ads.adapters.store import SqlStore
-
-            asyncio.run(_migrate(SqlStore(settings.database_url)))
+            asyncio.run(_migrate(settings))
         os.environ["TIKTOK_ADS_RUN_WORKER"] = "true" if run_worker else "false"
         from tiktok_ads.entrypoints.multiprocess import serve_processes
 
@@ -174,19 +173,20 @@ def worker(log_level: str) -> None:
     asyncio.run(run())
 
 
-async def _migrate(store: Any) -> None:
+async def _migrate(settings: Settings) -> None:
+    from tiktok_ads.bootstrap import build_admin
+
+    tools = build_admin(settings)
     try:
-        await store.migrate()
+        await tools.migrate()
     finally:
-        await store.close()
+        await tools.close()
 
 
 @main.command()
 def migrate() -> None:
     """Create or upgrade the database schema (DATABASE_URL)."""
-    from tiktok_ads.adapters.store import SqlStore
-
-    asyncio.run(_migrate(SqlStore(_settings().database_url)))
+    asyncio.run(_migrate(_settings()))
     click.echo("database schema is current")
 
 
@@ -208,19 +208,17 @@ def keys() -> None:
 )
 def keys_create(name: str, scopes: tuple[str, ...]) -> None:
     """Create a key; it is printed once and only its hash is stored."""
-    from tiktok_ads.adapters.clock import SystemClock
-    from tiktok_ads.adapters.store import SqlStore
-    from tiktok_ads.services.api_keys import ApiKeys
+    from tiktok_ads.bootstrap import build_admin
 
     async def run() -> str:
         settings = _settings()
-        store = SqlStore(settings.database_url)
+        tools = build_admin(settings)
         try:
             if settings.is_sqlite:
-                await store.migrate()
-            return await ApiKeys(store, SystemClock(), None).create(name, frozenset(scopes))
+                await tools.migrate()
+            return await tools.keys.create(name, frozenset(scopes))
         finally:
-            await store.close()
+            await tools.close()
 
     click.echo(asyncio.run(run()))
 
@@ -229,32 +227,31 @@ def keys_create(name: str, scopes: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(as_json: bool) -> None:
     """Connections, their health, and event counts by status."""
-    from tiktok_ads.adapters.store import SqlStore
+    from tiktok_ads.bootstrap import build_admin
+    from tiktok_ads.errors import ConfigurationError
 
     async def run() -> dict[str, Any]:
-        store = SqlStore(_settings().database_url)
+        tools = build_admin(_settings())
         try:
-            if not await store.schema_is_current():
-                raise click.ClickException(
-                    "database schema is not current: run `tiktok-ads migrate`"
-                )
-            conns = await store.list_connections()
+            await tools.require_current_schema()
+            conns = await tools.queries.connections()
             return {
                 "connections": [
                     {
-                        "pixel_id": c.pixel_id,
-                        "default": c.is_default,
-                        "healthy": c.healthy,
-                        "test_mode": c.test_mode,
-                        "health_message": c.health_message,
+                        "pixel_id": c["pixel_id"],
+                        "default": c["default"],
+                        "healthy": c["healthy"],
+                        "test_mode": c["test_mode"],
+                        "health_message": c["health"]["message"],
                     }
                     for c in conns
                 ],
-                "queue_depth": await store.queue_depth(),
-                **(await store.stats()),
+                **(await tools.queries.stats()),
             }
+        except ConfigurationError as exc:
+            raise click.ClickException(str(exc)) from exc
         finally:
-            await store.close()
+            await tools.close()
 
     report = asyncio.run(run())
     if as_json:

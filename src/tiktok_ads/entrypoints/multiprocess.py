@@ -26,7 +26,7 @@ def _reuseport_socket(host: str, port: int) -> socket.socket:
 def _child(host: str, port: int, log_level: str) -> None:
     import uvicorn
 
-    from tiktok_ads.bootstrap import app_from_environment
+    from tiktok_ads.entrypoints.api.app import app_from_environment
 
     sock = _reuseport_socket(host, port)
     config = uvicorn.Config(

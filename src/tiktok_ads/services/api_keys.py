@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 
-from tiktok_ads.adapters.clock import Clock
-from tiktok_ads.adapters.crypto import hash_api_key, new_api_key
-from tiktok_ads.adapters.store import SqlStore
+from tiktok_ads.services.ports import Clock, KeyStore
+
+
+def hash_api_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def new_api_key() -> str:
+    return "tta_" + secrets.token_urlsafe(30)
+
 
 SCOPES = frozenset({"events", "admin"})
 _CACHE_SECONDS = 30.0
@@ -22,7 +31,7 @@ class Principal:
 
 
 class ApiKeys:
-    def __init__(self, store: SqlStore, clock: Clock, bootstrap_key: str | None) -> None:
+    def __init__(self, store: KeyStore, clock: Clock, bootstrap_key: str | None) -> None:
         self._store = store
         self._clock = clock
         self._bootstrap_hash = hash_api_key(bootstrap_key) if bootstrap_key else None

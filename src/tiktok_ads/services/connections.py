@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import re
 
-from tiktok_ads.adapters.clock import Clock
-from tiktok_ads.adapters.crypto import TokenCipher
-from tiktok_ads.adapters.store import ConnectionRow, SqlStore
+from tiktok_ads.domain.connections import ConnectionRow
 from tiktok_ads.errors import EventInvalid, FieldError, UnknownConnection
+from tiktok_ads.services.ports import Clock, ConnectionStore, TokenSealer
 
 _PIXEL = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CACHE_SECONDS = 5.0
 
 
 class ConnectionService:
-    def __init__(self, store: SqlStore, cipher: TokenCipher, clock: Clock) -> None:
+    def __init__(self, store: ConnectionStore, cipher: TokenSealer, clock: Clock) -> None:
         self._store = store
         self._cipher = cipher
         self._clock = clock

@@ -10,18 +10,17 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from tiktok_ads.adapters.clock import Clock
-from tiktok_ads.adapters.metrics import Metrics
-from tiktok_ads.adapters.store import ConnectionRow, DeliveryRecord, SqlStore
-from tiktok_ads.adapters.tiktok_client import TikTokClient
 from tiktok_ads.domain import ratelimit
+from tiktok_ads.domain.connections import ConnectionRow
 from tiktok_ads.domain.delivery import (
+    DeliveryRecord,
     RetryPolicy,
     TrackAnswer,
     Verdict,
@@ -31,6 +30,7 @@ from tiktok_ads.domain.delivery import (
 )
 from tiktok_ads.domain.events import ClaimedEvent
 from tiktok_ads.services.connections import ConnectionService
+from tiktok_ads.services.ports import Clock, DeliveryMetrics, DeliveryQueue, TikTokGateway
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +55,11 @@ class Dispatcher:
     def __init__(
         self,
         *,
-        store: SqlStore,
-        client: TikTokClient,
+        store: DeliveryQueue,
+        client: TikTokGateway,
         connections: ConnectionService,
         clock: Clock,
-        metrics: Metrics,
+        metrics: DeliveryMetrics,
         config: DispatchConfig,
         policy: RetryPolicy | None = None,
         rand: Callable[[], float] = random.random,
@@ -200,8 +200,7 @@ class Dispatcher:
         answer = timed.answer
         verdict = classify(answer)
         now = self._clock.now()
-        self._metrics.latency.labels(pixel).observe(timed.latency_ms / 1000)
-        self._metrics.requests.labels(pixel, verdict.value, str(answer.code)).inc()
+        self._metrics.request_answered(pixel, verdict.value, answer.code, timed.latency_ms / 1000)
         record = DeliveryRecord(
             pixel,
             sent_at,
@@ -224,12 +223,12 @@ class Dispatcher:
         if verdict is Verdict.DELIVERED:
             await self._store.settle(delivered=pks, **settle)
             await self._store.mark_sent(pixel, now)
-            self._count(self._metrics.delivered, pixel, batch)
+            self._count("delivered", pixel, batch)
         elif verdict is Verdict.RETRY:
             attempts = max(event.attempts for event in batch)
             retry_at = self._policy.next_attempt_at(attempts, now, self._rand())
             await self._store.settle(retry=pks, retry_at=retry_at, **settle)
-            self._count(self._metrics.retried, pixel, batch)
+            self._count("retried", pixel, batch)
         elif verdict is Verdict.HOLD:
             await self._store.settle(held=pks, **settle)
             await self._store.set_health(
@@ -238,7 +237,7 @@ class Dispatcher:
             self._connections.forget()
         elif verdict is Verdict.FAILED or len(batch) == 1:
             await self._store.settle(failed=pks, **settle)
-            self._count(self._metrics.failed, pixel, batch)
+            self._count("failed", pixel, batch)
         else:
             await self._isolate(connection, batch, answer, settle)
 
@@ -254,7 +253,7 @@ class Dispatcher:
         if index is not None:
             bad = batch[index]
             await self._store.settle(failed=[bad.pk], **settle)
-            self._count(self._metrics.failed, connection.pixel_id, [bad])
+            self._count("failed", connection.pixel_id, [bad])
             parts = [[e for i, e in enumerate(batch) if i != index]]
         else:
             await self._store.settle(**settle)  # log the request; the events stay claimed
@@ -265,13 +264,8 @@ class Dispatcher:
                 await self._next_slot(connection.pixel_id)
                 await self._deliver(connection, part)
 
-    @staticmethod
-    def _count(counter: Any, pixel: str, batch: Sequence[ClaimedEvent]) -> None:
-        names: dict[str, int] = {}
-        for event in batch:
-            names[event.event_name] = names.get(event.event_name, 0) + 1
-        for name, n in names.items():
-            counter.labels(pixel, name).inc(n)
+    def _count(self, outcome: str, pixel: str, batch: Sequence[ClaimedEvent]) -> None:
+        self._metrics.events_settled(outcome, pixel, Counter(e.event_name for e in batch))
 
 
 def _tiktok_item(event: ClaimedEvent) -> dict[str, Any]:

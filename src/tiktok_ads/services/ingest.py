@@ -12,13 +12,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tiktok_ads.adapters.clock import Clock
-from tiktok_ads.adapters.metrics import Metrics
-from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.domain.events import IngestOutcome, NewEvent, Status
 from tiktok_ads.domain.inbound import IngestRules, PreparedEvent, prepare_event, tracking_switch
 from tiktok_ads.errors import EventInvalid, FieldError, TikTokAdsError, ValidationFailed
 from tiktok_ads.services.connections import ConnectionService
+from tiktok_ads.services.ports import Clock, EventLog, IngestMetrics
 
 _MAX_GROUP = 4000
 
@@ -52,12 +50,12 @@ class IngestService:
     def __init__(
         self,
         *,
-        store: SqlStore,
+        store: EventLog,
         connections: ConnectionService,
         clock: Clock,
         rules: IngestRules,
         switches: dict[str, bool],
-        metrics: Metrics,
+        metrics: IngestMetrics,
         max_pending: int = 50_000,
         default_page_url: str | None = None,
     ) -> None:
@@ -92,7 +90,7 @@ class IngestService:
         """One event: raises ValidationFailed (the caller's error) or Overloaded."""
         item = await self._prepare(raw)
         (outcome,) = await self._commit([item])
-        self._metrics.received.labels(item.pixel_id, item.event_name, outcome.status).inc()
+        self._metrics.events_received(item.pixel_id, item.event_name, outcome.status)
         return _accepted(item, outcome)
 
     async def submit_many(self, raws: Sequence[object]) -> list[Accepted | Refused]:
@@ -119,7 +117,7 @@ class IngestService:
         counts[("", "", "rejected")] += len(results) - len(items)
         for labels, n in counts.items():
             if n:
-                self._metrics.received.labels(*labels).inc(n)
+                self._metrics.events_received(*labels, n=n)
         return [r for r in results if r is not None]
 
     async def _prepare(self, raw: object) -> NewEvent:

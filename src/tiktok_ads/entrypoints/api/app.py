@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import tiktok_ads
+from tiktok_ads.bootstrap import Container, build
+from tiktok_ads.config import Settings
 from tiktok_ads.entrypoints.api import (
     errors,
     routes_connections,
@@ -20,35 +22,45 @@ from tiktok_ads.entrypoints.api import (
     schemas,
 )
 
-if TYPE_CHECKING:
-    from tiktok_ads.bootstrap import Container
-
 PREFIX = "/api/integrations/tiktok-ads"
 HotHandler = Callable[[Request], Awaitable[Response]]
 
 
 class ServiceApp(FastAPI):
-    """FastAPI, with the two ingest routes answered before its middleware and router.
+    """FastAPI, with the two ingest routes answered before its router and exception layers.
 
     They are the hot path (a shop's every page view): a profile showed more time in the
     framework's layers than in our work. Same handlers, same errors, same OpenAPI entries.
+    Middleware added with `add_middleware` (CORS, request ids, ...) wraps them too.
     """
 
     hot_routes: dict[tuple[str, str], HotHandler]
+    _hot_stack: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            handler = self.hot_routes.get((scope["method"], scope["path"]))
-            if handler is not None:
-                request = Request(scope, receive)
-                request.scope["app"] = self
-                try:
-                    response = await handler(request)
-                except Exception as exc:
-                    response = errors.response_for(exc)
-                await response(scope, receive, send)
-                return
+        if scope["type"] == "http" and (scope["method"], scope["path"]) in self.hot_routes:
+            if self._hot_stack is None:
+                self._hot_stack = self._build_hot_stack()
+            scope["app"] = self
+            await self._hot_stack(scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
+
+    def _build_hot_stack(self) -> ASGIApp:
+        """The user middleware (as Starlette would apply it) around the hot handlers."""
+        app: ASGIApp = self._serve_hot
+        for middleware in reversed(self.user_middleware):
+            app = middleware.cls(app, *middleware.args, **middleware.kwargs)
+        return app
+
+    async def _serve_hot(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = self.hot_routes[(scope["method"], scope["path"])]
+        request = Request(scope, receive)
+        try:
+            response = await handler(request)
+        except Exception as exc:
+            response = errors.response_for(exc)
+        await response(scope, receive, send)
 
 
 def create_api(container: Container, *, run_dispatcher: bool = True) -> FastAPI:
@@ -106,3 +118,25 @@ def _document_bodies(app: FastAPI) -> None:
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app(settings: Settings | None = None, **kwargs: Any) -> FastAPI:
+    """The service's ASGI app, wired by bootstrap (used by `serve`, its processes and tests).
+
+    `kwargs` go to `bootstrap.build` (clock, tiktok_transport, sandbox, policy), except
+    `run_dispatcher`: False serves the API only.
+    """
+    run_dispatcher = kwargs.pop("run_dispatcher", True)
+    container = build(settings or Settings(), **kwargs)
+    app = create_api(container, run_dispatcher=run_dispatcher)
+    if container.emulator_app is not None:
+        app.mount("/sandbox", container.emulator_app)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one `serve --workers N` process, configured from the environment."""
+    import os
+
+    run_dispatcher = os.environ.get("TIKTOK_ADS_RUN_WORKER", "true").lower() in ("1", "true", "yes")
+    return create_app(Settings(), run_dispatcher=run_dispatcher)

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from tiktok_ads.entrypoints.api.responses import error_response
 from tiktok_ads.errors import FieldError, NotFound, StoreError, UnknownConnection, ValidationFailed
 from tiktok_ads.services.ingest import Overloaded
+from tiktok_ads.services.replay import NotReplayable
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ def response_for(exc: Exception) -> Response:
         return error_response(422, code, exc.message, exc.errors)
     if isinstance(exc, NotFound):
         return error_response(404, CODE_NOT_FOUND, str(exc))
+    if isinstance(exc, NotReplayable):
+        return error_response(409, 40002, str(exc))
     if isinstance(exc, Overloaded):
         return error_response(429, CODE_RATE_LIMITED, str(exc), headers={"Retry-After": "1"})
     if isinstance(exc, StoreError):
@@ -80,6 +83,7 @@ def install(app: FastAPI) -> None:
         ApiError,
         ValidationFailed,
         NotFound,
+        NotReplayable,
         Overloaded,
         StoreError,
         RequestValidationError,

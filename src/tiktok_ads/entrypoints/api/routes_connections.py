@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from tiktok_ads.adapters.store import ConnectionRow
 from tiktok_ads.entrypoints.api import schemas
 from tiktok_ads.entrypoints.api.deps import container, read_json, require
 from tiktok_ads.entrypoints.api.errors import ApiError
@@ -17,41 +15,13 @@ from tiktok_ads.errors import EventInvalid, FieldError, NotFound
 router = APIRouter(tags=["connections"])
 
 
-def _iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def connection_view(row: ConnectionRow, queue_depth: int) -> dict[str, Any]:
-    """The product description's shape, plus health; never the token."""
-    return {
-        "connected": row.healthy,
-        "pixel_id": row.pixel_id,
-        "advertiser_id": row.advertiser_id,
-        "test_mode": row.test_mode,
-        "test_event_code": row.test_event_code,
-        "last_event_sent": _iso(row.last_event_sent_at),
-        "default": row.is_default,
-        "healthy": row.healthy,
-        "health": {
-            "code": row.health_code,
-            "message": row.health_message,
-            "checked_at": _iso(row.health_checked_at),
-            "held": not row.healthy,
-        },
-        "queue_depth": queue_depth,
-        "last_error": row.health_message,
-    }
-
-
 @router.get("/connection", summary="One connection (default: the default pixel) and its health")
 async def get_connection(
     request: Request, pixel_id: str | None = Query(None), _: Any = Depends(require("events"))
 ) -> JsonResponse:
     c = container(request)
-    row = await c.store.get_connection(pixel_id)
-    if row is None:
+    view = await c.queries.connection(pixel_id)
+    if view is None:
         if pixel_id is not None:
             raise NotFound(f"no connection for pixel {pixel_id!r}")
         return JsonResponse(
@@ -63,18 +33,12 @@ async def get_connection(
                 "last_event_sent": None,
             }
         )
-    depth = await c.store.queue_depth()
-    return JsonResponse(connection_view(row, depth.get(row.pixel_id, 0)))
+    return JsonResponse(view)
 
 
 @router.get("/connections", summary="Every connection (multi-pixel)")
 async def list_connections(request: Request, _: Any = Depends(require("events"))) -> JsonResponse:
-    c = container(request)
-    depth = await c.store.queue_depth()
-    rows = await c.store.list_connections()
-    return JsonResponse(
-        {"connections": [connection_view(r, depth.get(r.pixel_id, 0)) for r in rows]}
-    )
+    return JsonResponse({"connections": await container(request).queries.connections()})
 
 
 def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None:
@@ -115,5 +79,5 @@ async def connect(request: Request, _: Any = Depends(require("admin"))) -> JsonR
         make_default=bool(body.get("default", False)),
     )
     c.ingest.written.set()  # a held queue may go again: wake the dispatcher
-    depth = await c.store.queue_depth()
-    return JsonResponse({"success": True, **connection_view(row, depth.get(row.pixel_id, 0))})
+    view = await c.queries.connection(row.pixel_id)
+    return JsonResponse({"success": True, **(view or {})})

@@ -6,13 +6,12 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.engine import RowMapping
 
 from tiktok_ads.entrypoints.api import schemas
 from tiktok_ads.entrypoints.api.deps import authorize, container, read_json, require
 from tiktok_ads.entrypoints.api.errors import ApiError
 from tiktok_ads.entrypoints.api.responses import JsonResponse
-from tiktok_ads.errors import FieldError, NotFound
+from tiktok_ads.errors import FieldError
 from tiktok_ads.services.ingest import Accepted, Refused
 
 router = APIRouter(tags=["events"])
@@ -83,12 +82,13 @@ async def post_event(request: Request) -> JsonResponse:
             status=status, message=f"no verdict from TikTok within {wait:g} s; still {status}"
         )
         return JsonResponse(body, status_code=202)
+    tiktok = row["tiktok"]
     body.update(
         success=row["status"] == "delivered",
         status=row["status"],
-        code=row["tiktok_code"] if row["tiktok_code"] is not None else 0,
-        message=row["tiktok_message"] or row["last_error"] or "OK",
-        request_id=row["request_id"],
+        code=tiktok["code"] if tiktok["code"] is not None else 0,
+        message=tiktok["message"] or row["last_error"] or "OK",
+        request_id=tiktok["request_id"],
     )
     return JsonResponse(body, status_code=200)
 
@@ -111,13 +111,13 @@ def _wait_seconds(request: Request) -> float | None:
     return wait
 
 
-async def _wait_for_verdict(request: Request, pk: int, wait: float) -> RowMapping | None:
-    store = container(request).store
+async def _wait_for_verdict(request: Request, pk: int, wait: float) -> dict[str, Any] | None:
+    queries = container(request).queries
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     row = None
     while True:
-        row = await store.get_event_by_pk(pk)
+        row = await queries.event_by_pk(pk)
         if row is None or row["status"] in _TERMINAL or loop.time() >= deadline:
             return row
         await asyncio.sleep(min(0.05, max(0.0, deadline - loop.time())))
@@ -182,32 +182,6 @@ async def post_batch(request: Request) -> JsonResponse:
     return JsonResponse(body, status_code=200)
 
 
-def event_view(row: RowMapping) -> dict[str, Any]:
-    """An event as the API shows it (no payload: hashes are nobody's business)."""
-    return {
-        "event_id": row["event_id"],
-        "pixel_id": row["pixel_id"],
-        "event_type": row["event_name"],
-        "status": row["status"],
-        "event_time": row["event_time"],
-        "attempts": row["attempts"],
-        "match_keys": [k for k in (row["match_keys"] or "").split(",") if k],
-        "value": row["value"],
-        "currency": row["currency"],
-        "reason": row["skip_reason"],
-        "received_at": row["received_at"],
-        "updated_at": row["updated_at"],
-        "next_attempt_at": row["next_attempt_at"] if row["status"] == "retrying" else None,
-        "delivered_at": row["delivered_at"],
-        "tiktok": {
-            "code": row["tiktok_code"],
-            "message": row["tiktok_message"],
-            "request_id": row["request_id"],
-        },
-        "last_error": row["last_error"],
-    }
-
-
 @router.get("/events", summary="Recent events, newest first (status=failed: the error log)")
 async def list_events(
     request: Request,
@@ -219,20 +193,10 @@ async def list_events(
     before_id: int | None = Query(None, description="Page back: the `cursor` of the previous page"),
     _: Any = events_right,
 ) -> JsonResponse:
-    rows = await container(request).store.list_events(
+    page = await container(request).queries.events(
         status=status, pixel_id=pixel_id, limit=limit, before_id=before_id
     )
-    cursor = rows[-1]["id"] if len(rows) == limit else None
-    return JsonResponse({"events": [event_view(r) for r in rows], "cursor": cursor})
-
-
-async def _find(
-    request: Request, event_id: str, pixel_id: str | None, event_type: str | None
-) -> RowMapping:
-    row = await container(request).store.get_event(event_id, pixel_id, event_type)
-    if row is None:
-        raise NotFound(f"no event with event_id {event_id!r}")
-    return row
+    return JsonResponse(page)
 
 
 @router.get("/events/{event_id}", summary="The latest event with this event_id")
@@ -243,7 +207,7 @@ async def get_event(
     event_type: str | None = None,
     _: Any = events_right,
 ) -> JsonResponse:
-    return JsonResponse(event_view(await _find(request, event_id, pixel_id, event_type)))
+    return JsonResponse(await container(request).queries.event(event_id, pixel_id, event_type))
 
 
 @router.post("/events/{event_id}/retry", summary="Replay a failed event (same event_id)")
@@ -254,24 +218,13 @@ async def retry_event(
     event_type: str | None = None,
     _: Any = events_right,
 ) -> JsonResponse:
-    c = container(request)
-    row = await _find(request, event_id, pixel_id, event_type)
-    if not await c.store.replay_failed(row["id"], c.clock.now()):
-        raise ApiError(
-            409, 40002, f"only failed events can be replayed; this one is {row['status']}"
-        )
-    c.ingest.written.set()
-    return JsonResponse(
-        event_view(await c.store.get_event_by_pk(row["id"]) or row), status_code=202
-    )
+    view = await container(request).replays.replay(event_id, pixel_id, event_type)
+    return JsonResponse(view, status_code=202)
 
 
 @router.get("/stats", summary="Counts by status, event type and pixel; queue depth")
 async def stats(request: Request, _: Any = events_right) -> JsonResponse:
-    store = container(request).store
-    body = await store.stats()
-    body["queue_depth"] = await store.queue_depth()
-    return JsonResponse(body)
+    return JsonResponse(await container(request).queries.stats())
 
 
 @router.get("/deliveries", summary="Requests to TikTok with TikTok's answers, newest first")
@@ -281,5 +234,4 @@ async def deliveries(
     limit: int = Query(50, ge=1, le=500),
     _: Any = events_right,
 ) -> JsonResponse:
-    rows = await container(request).store.recent_deliveries(limit, pixel_id)
-    return JsonResponse({"deliveries": rows})
+    return JsonResponse(await container(request).queries.deliveries(limit, pixel_id))

@@ -18,7 +18,7 @@ async def healthz() -> JsonResponse:
 
 @router.get("/readyz", summary="The database answers (503 when it does not)")
 async def readyz(request: Request) -> JsonResponse:
-    if await container(request).store.ping():
+    if await container(request).queries.database_ok():
         return JsonResponse({"status": "ok", "database": "ok"})
     return JsonResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
 
@@ -26,8 +26,5 @@ async def readyz(request: Request) -> JsonResponse:
 @router.get("/metrics", summary="Prometheus text format")
 async def metrics(request: Request) -> Response:
     c = container(request)
-    rows = await c.store.list_connections()
-    c.metrics.set_connection_gauges(
-        {row.pixel_id: row.healthy for row in rows}, await c.store.queue_depth()
-    )
+    c.metrics.set_connection_gauges(*await c.queries.health_and_depth())
     return Response(c.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,0 +1,174 @@
+"""The ports: what each service needs from storage and from TikTok, named for that need.
+
+The adapters (`adapters.store.SqlStore`, `adapters.tiktok_client.TikTokClient`) satisfy them;
+`bootstrap` passes them in. Services never import an adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from tiktok_ads.domain.connections import ApiKeyRow, ConnectionRow
+from tiktok_ads.domain.delivery import DeliveryRecord, TimedAnswer
+from tiktok_ads.domain.events import ClaimedEvent, IngestOutcome, NewEvent
+from tiktok_ads.domain.ratelimit import Reservation
+
+
+class Clock(Protocol):
+    """Seconds since the epoch; tests pass a clock they move by hand."""
+
+    def now(self) -> float: ...
+
+
+class TokenSealer(Protocol):
+    """Encrypts access tokens at rest."""
+
+    def encrypt(self, token: str) -> bytes: ...
+
+    def decrypt(self, blob: bytes) -> str: ...
+
+
+class EventLog(Protocol):
+    """Where ingest makes events durable (one transaction per group commit)."""
+
+    async def add_events(
+        self, items: Sequence[NewEvent], now: float, attribution_window_s: float
+    ) -> list[IngestOutcome]: ...
+
+
+class ConnectionStore(Protocol):
+    """Connections (pixels, encrypted tokens, health)."""
+
+    async def upsert_connection(
+        self,
+        *,
+        pixel_id: str,
+        access_token_enc: bytes,
+        advertiser_id: str | None,
+        test_mode: bool,
+        test_event_code: str | None,
+        is_default: bool,
+        now: float,
+    ) -> ConnectionRow: ...
+
+    async def get_connection(self, pixel_id: str | None) -> ConnectionRow | None: ...
+
+    async def list_connections(self) -> list[ConnectionRow]: ...
+
+
+class KeyStore(Protocol):
+    """API keys, by hash."""
+
+    async def add_api_key(
+        self, *, name: str, key_hash: str, prefix: str, scopes: frozenset[str], now: float
+    ) -> int: ...
+
+    async def find_api_key(self, key_hash: str) -> ApiKeyRow | None: ...
+
+
+class DeliveryQueue(Protocol):
+    """The queue as the dispatcher sees it: readiness, shared pacing, claims, verdicts."""
+
+    async def readiness(
+        self, pixel_id: str, now: float, limit: int
+    ) -> tuple[int, float | None]: ...
+
+    async def reserve_send(
+        self, pixel_id: str, *, want: int, now: float, rps: float, daily_limit: int
+    ) -> Reservation: ...
+
+    async def refund_quota(self, pixel_id: str, events: int, now: float) -> None: ...
+
+    async def claim_batch(
+        self, pixel_id: str, limit: int, now: float, lease_until: float, by_priority: bool
+    ) -> list[ClaimedEvent]: ...
+
+    async def settle(
+        self,
+        *,
+        now: float,
+        delivered: Sequence[int] = (),
+        retry: Sequence[int] = (),
+        retry_at: float = 0.0,
+        failed: Sequence[int] = (),
+        held: Sequence[int] = (),
+        code: int | None = None,
+        message: str = "",
+        request_id: str | None = None,
+        delivery: DeliveryRecord | None = None,
+    ) -> int: ...
+
+    async def mark_sent(self, pixel_id: str, now: float) -> None: ...
+
+    async def set_health(
+        self, pixel_id: str, *, healthy: bool, code: int | None, message: str | None, now: float
+    ) -> None: ...
+
+    async def release_expired_leases(self, now: float) -> int: ...
+
+    async def purge(self, now: float, pii_cutoff: float, click_cutoff: float) -> dict[str, int]: ...
+
+    async def queue_depth(self) -> dict[str, int]: ...
+
+
+class ReadModel(Protocol):
+    """Plain reads for the query service (the monitoring views), and replay."""
+
+    async def get_event(
+        self, event_id: str, pixel_id: str | None = None, event_name: str | None = None
+    ) -> Any: ...
+
+    async def get_event_by_pk(self, pk: int) -> Any: ...
+
+    async def list_events(
+        self,
+        *,
+        status: str | None = None,
+        pixel_id: str | None = None,
+        limit: int = 100,
+        before_id: int | None = None,
+    ) -> list[Any]: ...
+
+    async def replay_failed(self, pk: int, now: float) -> bool: ...
+
+    async def stats(self) -> dict[str, Any]: ...
+
+    async def queue_depth(self) -> dict[str, int]: ...
+
+    async def recent_deliveries(
+        self, limit: int = 50, pixel_id: str | None = None
+    ) -> list[dict[str, Any]]: ...
+
+    async def get_connection(self, pixel_id: str | None) -> ConnectionRow | None: ...
+
+    async def list_connections(self) -> list[ConnectionRow]: ...
+
+    async def ping(self) -> bool: ...
+
+
+class TikTokGateway(Protocol):
+    """TikTok's Events API as the dispatcher needs it; never raises for what TikTok answers."""
+
+    async def track(
+        self,
+        *,
+        access_token: str,
+        pixel_id: str,
+        events: Sequence[dict[str, Any]],
+        test_event_code: str | None = None,
+    ) -> TimedAnswer: ...
+
+
+class IngestMetrics(Protocol):
+    def events_received(self, pixel_id: str, event_type: str, outcome: str, n: int = 1) -> None: ...
+
+
+class DeliveryMetrics(Protocol):
+    def request_answered(
+        self, pixel_id: str, verdict: str, code: int | None, seconds: float
+    ) -> None: ...
+
+    def events_settled(self, outcome: str, pixel_id: str, by_type: Mapping[str, int]) -> None: ...
+
+    def set_connection_gauges(self, healthy: dict[str, bool], depth: dict[str, int]) -> None: ...

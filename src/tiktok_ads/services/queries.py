@@ -1,0 +1,130 @@
+"""Reads for the API, the CLI and the monitoring page: plain views over the store.
+
+Handlers ask this service; they never hold the store. Views are what callers see: hashes and
+metadata only, never a payload or a token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from tiktok_ads.domain.connections import ConnectionRow
+from tiktok_ads.errors import NotFound
+from tiktok_ads.services.ports import ReadModel
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def event_view(row: Any) -> dict[str, Any]:
+    """An event as the API shows it (no payload: hashes are nobody's business)."""
+    return {
+        "event_id": row["event_id"],
+        "pixel_id": row["pixel_id"],
+        "event_type": row["event_name"],
+        "status": row["status"],
+        "event_time": row["event_time"],
+        "attempts": row["attempts"],
+        "match_keys": [k for k in (row["match_keys"] or "").split(",") if k],
+        "value": row["value"],
+        "currency": row["currency"],
+        "reason": row["skip_reason"],
+        "received_at": row["received_at"],
+        "updated_at": row["updated_at"],
+        "next_attempt_at": row["next_attempt_at"] if row["status"] == "retrying" else None,
+        "delivered_at": row["delivered_at"],
+        "tiktok": {
+            "code": row["tiktok_code"],
+            "message": row["tiktok_message"],
+            "request_id": row["request_id"],
+        },
+        "last_error": row["last_error"],
+    }
+
+
+def connection_view(row: ConnectionRow, queue_depth: int) -> dict[str, Any]:
+    """The product description's shape, plus health; never the token."""
+    return {
+        "connected": row.healthy,
+        "pixel_id": row.pixel_id,
+        "advertiser_id": row.advertiser_id,
+        "test_mode": row.test_mode,
+        "test_event_code": row.test_event_code,
+        "last_event_sent": iso(row.last_event_sent_at),
+        "default": row.is_default,
+        "healthy": row.healthy,
+        "health": {
+            "code": row.health_code,
+            "message": row.health_message,
+            "checked_at": iso(row.health_checked_at),
+            "held": not row.healthy,
+        },
+        "queue_depth": queue_depth,
+        "last_error": row.health_message,
+    }
+
+
+class Queries:
+    def __init__(self, store: ReadModel) -> None:
+        self._store = store
+
+    async def event(
+        self, event_id: str, pixel_id: str | None = None, event_type: str | None = None
+    ) -> dict[str, Any]:
+        """The latest event with that event_id (narrowed by pixel and type); NotFound if none."""
+        row = await self._store.get_event(event_id, pixel_id, event_type)
+        if row is None:
+            raise NotFound(f"no event with event_id {event_id!r}")
+        return event_view(row)
+
+    async def event_by_pk(self, pk: int) -> dict[str, Any] | None:
+        row = await self._store.get_event_by_pk(pk)
+        return None if row is None else event_view(row)
+
+    async def events(
+        self,
+        *,
+        status: str | None = None,
+        pixel_id: str | None = None,
+        limit: int = 100,
+        before_id: int | None = None,
+    ) -> dict[str, Any]:
+        """A page of events, newest first, with the cursor of the next page."""
+        rows = await self._store.list_events(
+            status=status, pixel_id=pixel_id, limit=limit, before_id=before_id
+        )
+        cursor = rows[-1]["id"] if len(rows) == limit else None
+        return {"events": [event_view(r) for r in rows], "cursor": cursor}
+
+    async def stats(self) -> dict[str, Any]:
+        body = await self._store.stats()
+        body["queue_depth"] = await self._store.queue_depth()
+        return body
+
+    async def deliveries(self, limit: int = 50, pixel_id: str | None = None) -> dict[str, Any]:
+        return {"deliveries": await self._store.recent_deliveries(limit, pixel_id)}
+
+    async def connection(self, pixel_id: str | None) -> dict[str, Any] | None:
+        """One connection's view (the default one when `pixel_id` is None)."""
+        row = await self._store.get_connection(pixel_id)
+        if row is None:
+            return None
+        depth = await self._store.queue_depth()
+        return connection_view(row, depth.get(row.pixel_id, 0))
+
+    async def connections(self) -> list[dict[str, Any]]:
+        depth = await self._store.queue_depth()
+        rows = await self._store.list_connections()
+        return [connection_view(r, depth.get(r.pixel_id, 0)) for r in rows]
+
+    async def health_and_depth(self) -> tuple[dict[str, bool], dict[str, int]]:
+        """Per pixel: healthy or held, and events waiting (for the gauges)."""
+        rows = await self._store.list_connections()
+        return {r.pixel_id: r.healthy for r in rows}, await self._store.queue_depth()
+
+    async def database_ok(self) -> bool:
+        return await self._store.ping()
