@@ -68,14 +68,14 @@ class Container:
     async def ensure_default_connection(self) -> None:
         s = self.settings
         if s.tiktok_pixel_id and s.tiktok_access_token:
-            await self.connections.connect(
+            outcome = await self.connections.adopt_environment(
                 pixel_id=s.tiktok_pixel_id,
                 access_token=s.tiktok_access_token,
                 advertiser_id=s.tiktok_advertiser_id,
                 test_mode=s.tiktok_test_mode,
                 test_event_code=s.tiktok_test_event_code,
-                make_default=True,
             )
+            log.info("connection of TIKTOK_PIXEL_ID %s: %s", s.tiktok_pixel_id, outcome)
 
     async def stop(self) -> None:
         """Stop taking work, settle or release what is in flight, close everything."""

@@ -33,6 +33,14 @@ class Service:
     tiktok: EmulatorState
     emulator_app: Any
     lifespan: contextlib.AbstractAsyncContextManager[None]
+    running: bool = True
+
+    async def stop(self) -> None:
+        """Shut the service down as SIGTERM would (idempotent)."""
+        if self.running:
+            self.running = False
+            await self.http.aclose()
+            await self.lifespan.__aexit__(None, None, None)
 
     async def post(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
         headers = kw.pop("headers", AUTH)
@@ -67,7 +75,7 @@ async def make_service(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
         settings = Settings(
             database_url=db_url or f"sqlite:///{tmp_path}/svc-{len(started)}.db",
             tiktok_pixel_id=PIXEL,
-            tiktok_access_token=TOKEN,
+            tiktok_access_token=overrides.pop("tiktok_access_token", TOKEN),
             tiktok_ads_api_key=API_KEY,
             tiktok_ads_secret_key="test-secret",
             tiktok_api_base_url="http://tiktok.test/open_api",
@@ -92,8 +100,7 @@ async def make_service(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
 
     yield factory
     for service in started:
-        await service.http.aclose()
-        await service.lifespan.__aexit__(None, None, None)
+        await service.stop()
 
 
 @pytest.fixture

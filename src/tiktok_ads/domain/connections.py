@@ -18,6 +18,7 @@ class ConnectionRow:
     health_message: str | None
     health_checked_at: float | None
     last_event_sent_at: float | None
+    configured_from: str  # "env" (TIKTOK_ACCESS_TOKEN) or "api" (POST /connect)
     quota_day: str
     quota_used: int
     created_at: float

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from tiktok_ads.domain.connections import ConnectionRow
-from tiktok_ads.errors import EventInvalid, FieldError, UnknownConnection
+from tiktok_ads.errors import ConfigurationError, EventInvalid, FieldError, UnknownConnection
 from tiktok_ads.services.ports import Clock, ConnectionStore, TokenSealer
+
+log = logging.getLogger(__name__)
 
 _PIXEL = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CACHE_SECONDS = 5.0
@@ -28,6 +31,7 @@ class ConnectionService:
         test_mode: bool = False,
         test_event_code: str | None = None,
         make_default: bool = False,
+        configured_from: str = "api",
     ) -> ConnectionRow:
         errors = []
         if not _PIXEL.match(pixel_id or ""):
@@ -48,9 +52,80 @@ class ConnectionService:
             test_event_code=test_event_code,
             is_default=make_default,
             now=self._clock.now(),
+            configured_from=configured_from,
         )
         self._cache.clear()
         return row
+
+    async def adopt_environment(
+        self,
+        *,
+        pixel_id: str,
+        access_token: str,
+        advertiser_id: str | None,
+        test_mode: bool,
+        test_event_code: str | None,
+    ) -> str:
+        """The connection of TIKTOK_PIXEL_ID / TIKTOK_ACCESS_TOKEN, at every start.
+
+        The environment gives the initial connection and may rotate a token it gave; a token
+        set by POST /connect wins over it, and an unchanged token keeps its health (a held
+        connection stays held until fixed). Returns what happened, for the log.
+        """
+        row = await self._store.get_connection(pixel_id)
+        if row is None:
+            await self.connect(
+                pixel_id=pixel_id,
+                access_token=access_token,
+                advertiser_id=advertiser_id,
+                test_mode=test_mode,
+                test_event_code=test_event_code,
+                make_default=await self._store.get_connection(None) is None,
+                configured_from="env",
+            )
+            return "created"
+        same_token = self._stored_token(row) == access_token.strip()
+        if row.configured_from != "env":
+            if not same_token:
+                log.warning(
+                    "pixel %s keeps the token set by POST /connect; TIKTOK_ACCESS_TOKEN differs "
+                    "and is ignored (POST /connect again to change it)",
+                    pixel_id,
+                )
+            return "kept"
+        if not same_token:
+            await self.connect(
+                pixel_id=pixel_id,
+                access_token=access_token,
+                advertiser_id=advertiser_id,
+                test_mode=test_mode,
+                test_event_code=test_event_code,
+                make_default=row.is_default,
+                configured_from="env",
+            )
+            return "rotated"
+        if (row.advertiser_id, row.test_mode, row.test_event_code) != (
+            advertiser_id,
+            test_mode,
+            test_event_code,
+        ):
+            await self._store.update_connection_settings(
+                pixel_id,
+                advertiser_id=advertiser_id,
+                test_mode=test_mode,
+                test_event_code=test_event_code,
+                now=self._clock.now(),
+            )
+            self._cache.clear()
+            return "updated"
+        return "unchanged"
+
+    def _stored_token(self, row: ConnectionRow) -> str | None:
+        """The stored token, or None when it cannot be read (the secret key changed)."""
+        try:
+            return self._cipher.decrypt(row.access_token_enc)
+        except ConfigurationError:
+            return None
 
     def cached(self, pixel_id: str | None) -> ConnectionRow | None:
         """The connection from the short-lived cache, without touching the database."""

@@ -50,7 +50,18 @@ class ConnectionStore(Protocol):
         test_event_code: str | None,
         is_default: bool,
         now: float,
+        configured_from: str = "api",
     ) -> ConnectionRow: ...
+
+    async def update_connection_settings(
+        self,
+        pixel_id: str,
+        *,
+        advertiser_id: str | None,
+        test_mode: bool,
+        test_event_code: str | None,
+        now: float,
+    ) -> None: ...
 
     async def get_connection(self, pixel_id: str | None) -> ConnectionRow | None: ...
 

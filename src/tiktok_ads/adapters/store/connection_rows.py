@@ -25,11 +25,13 @@ class ConnectionRows(StoreBase):
         test_event_code: str | None,
         is_default: bool,
         now: float,
+        configured_from: str = "api",
     ) -> ConnectionRow:
         """Create or replace a connection; a new token makes it healthy again."""
 
         def run(conn: Connection) -> ConnectionRow:
             values = {
+                "configured_from": configured_from,
                 "advertiser_id": advertiser_id,
                 "access_token_enc": access_token_enc,
                 "test_mode": test_mode,
@@ -75,6 +77,24 @@ class ConnectionRows(StoreBase):
             return [ConnectionRow(**r._mapping) for r in rows]
 
         return await self._read_tx(read)
+
+    async def update_connection_settings(
+        self,
+        pixel_id: str,
+        *,
+        advertiser_id: str | None,
+        test_mode: bool,
+        test_event_code: str | None,
+        now: float,
+    ) -> None:
+        """Change what is not the token; health and queue stay as they are."""
+        await self._update_connection(
+            pixel_id,
+            advertiser_id=advertiser_id,
+            test_mode=test_mode,
+            test_event_code=test_event_code,
+            updated_at=now,
+        )
 
     async def set_health(
         self, pixel_id: str, *, healthy: bool, code: int | None, message: str | None, now: float

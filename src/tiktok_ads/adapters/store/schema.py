@@ -38,6 +38,8 @@ connections = Table(
     Column("health_message", Text),
     Column("health_checked_at", Float),
     Column("last_event_sent_at", Float),
+    # "env": written from TIKTOK_ACCESS_TOKEN at start; "api": set by POST /connect, which wins.
+    Column("configured_from", String(8), nullable=False, server_default=text("'api'")),
     # Rate limit and daily quota, shared by every worker (see domain/ratelimit.py).
     Column("rate_next_slot_at", Float, nullable=False, server_default=text("0")),
     Column("quota_day", String(10), nullable=False, server_default=text("''")),
