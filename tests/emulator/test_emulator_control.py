@@ -57,6 +57,18 @@ async def test_faults_can_be_scripted_over_http(client: httpx.AsyncClient) -> No
     assert 0 == (await call(client, "event/track/", track_body()))["code"]
 
 
+async def test_new_fault_kinds_and_batch_spelling_over_http(client: httpx.AsyncClient) -> None:
+    """POST /_emulator/faults takes code_20001, code_40700, code_40105 and batch_prefix."""
+    for kind in ("code_20001", "code_40700", "code_40105"):
+        assert 200 == (await client.post("/_emulator/faults", json={"kind": kind})).status_code
+    codes = [(await call(client, "event/track/", track_body()))["code"] for _ in range(3)]
+    assert [20001, 40700, 40105] == codes
+    rule = {"reject_events": {"event_id": "order-1"}, "batch_prefix": True, "problem": "Bad"}
+    described = (await client.post("/_emulator/faults", json=rule)).json()
+    assert [True] == [r["batch_prefix"] for r in described["rules"]]
+    assert "Batch.0.event_id: Bad" == (await call(client, "event/track/", track_body()))["message"]
+
+
 @pytest.mark.parametrize(
     "spec",
     [{"kind": "http_418"}, {"kind": "latency", "ms": "slow"}, {"reject_events": []}, ["x"]],

@@ -19,16 +19,20 @@ Inspection and control (no auth):
     POST   /_emulator/faults                   {"kind": "http_503", "count": 2,
                                                 "path": "event/track/"}, or
                                                {"reject_events": {"event_id": "bad-42"},
-                                                "name_index": true}
+                                                "name_index": true, "batch_prefix": false}
     DELETE /_emulator/faults
     POST   /_emulator/reset
     GET    /_emulator/stats                    counters (work with store_events=False too)
 
-Fault kinds: http_503, http_500 (nginx HTML pages), code_40100, code_50000 (HTTP 200
-envelopes), latency (opt `ms`), hang (opt `seconds`, default 30; ends early when the client
-gives up, then answers 504), drop (the socket is closed with no answer — under `run_in_thread`
-or the `emulator` command; in-process via httpx.ASGITransport a `DroppedConnection`, an
-`httpx.RemoteProtocolError`, is raised instead).
+A rejection names the event `Invalid value for data.<i>.<field>: <problem>`, or with
+`batch_prefix` as seen in the wild, `Batch.<i>.<field>: <problem>`.
+
+Fault kinds: http_503, http_500 (nginx HTML pages), code_40100, code_40105, code_40700,
+code_50000 (HTTP 200 envelopes), code_20001 (the request is handled, the events count, and
+the answer says 20001 "Partial success."), latency (opt `ms`), hang (opt `seconds`, default
+30; ends early when the client gives up, then answers 504), drop (the socket is closed with
+no answer — under `run_in_thread` or the `emulator` command; in-process via
+httpx.ASGITransport a `DroppedConnection`, an `httpx.RemoteProtocolError`, is raised instead).
 
 Environment (read by `EmulatorConfig.from_env()`): TIKTOK_EMULATOR_TOKENS,
 TIKTOK_EMULATOR_ACCEPT_ANY_TOKEN, TIKTOK_EMULATOR_REVOKED_TOKENS, TIKTOK_EMULATOR_QPS,
