@@ -10,6 +10,9 @@ Serves TikTok's paths under `/open_api/v1.3/` (trailing slash optional), checks 
                                      lookalike/create, lookalike/update, rule/create, apply
     segment/audience/, segment/mapping/   partner audiences
 
+In Python, `EmulatorState` reads what TikTok holds: `delivered_events()`, `event_count()`,
+`audience_ids(name=...)` and `audience_members(audience_id)` (the users' hashes).
+
 Inspection and control (no auth):
 
     GET    /_emulator/events?pixel_code=&event=&event_id=&test=true|false&limit=

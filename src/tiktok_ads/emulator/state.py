@@ -212,6 +212,21 @@ class EmulatorState:
             if kind in kinds and (pixel_code is None or pixel == pixel_code)
         )
 
+    def audience_members(self, audience_id: str) -> frozenset[str]:
+        """The users of one audience, by hash (lower-case hex); KeyError for an unknown id."""
+        return self.audiences.members(audience_id)
+
+    def audience_ids(
+        self, *, name: str | None = None, advertiser_id: str | None = None
+    ) -> list[str]:
+        """Ids of the audiences, oldest first, narrowed by exact name and/or advertiser."""
+        return [
+            audience.audience_id
+            for audience in self.audiences.audiences.values()
+            if (name is None or audience.name == name)
+            and (advertiser_id is None or audience.advertiser_id == advertiser_id)
+        ]
+
     def stats(self) -> dict[str, Any]:
         by_pixel: dict[str, dict[str, int]] = {}
         for (pixel, kind), count in self._counts.items():
