@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 from tests.emulator.emulator_support import PIXEL, call, track_body, web_event
 
-from tiktok_ads.emulator import EmulatorConfig, EmulatorState
+from tiktok_ads.emulator import ENV_VARS, EmulatorConfig, EmulatorState
 from tiktok_ads.emulator.cli import emulator_command
 from tiktok_ads.errors import ConfigurationError
 
@@ -55,6 +55,18 @@ async def test_faults_can_be_scripted_over_http(client: httpx.AsyncClient) -> No
     cleared = (await client.delete("/_emulator/faults")).json()
     assert {"faults": [], "rules": []} == cleared
     assert 0 == (await call(client, "event/track/", track_body()))["code"]
+
+
+async def test_new_fault_kinds_and_batch_spelling_over_http(client: httpx.AsyncClient) -> None:
+    """POST /_emulator/faults takes code_20001, code_40700, code_40105 and batch_prefix."""
+    for kind in ("code_20001", "code_40700", "code_40105"):
+        assert 200 == (await client.post("/_emulator/faults", json={"kind": kind})).status_code
+    codes = [(await call(client, "event/track/", track_body()))["code"] for _ in range(3)]
+    assert [20001, 40700, 40105] == codes
+    rule = {"reject_events": {"event_id": "order-1"}, "batch_prefix": True, "problem": "Bad"}
+    described = (await client.post("/_emulator/faults", json=rule)).json()
+    assert [True] == [r["batch_prefix"] for r in described["rules"]]
+    assert "Batch.0.event_id: Bad" == (await call(client, "event/track/", track_body()))["message"]
 
 
 @pytest.mark.parametrize(
@@ -108,16 +120,20 @@ def test_config_from_env_reads_every_variable() -> None:
             "TIKTOK_EMULATOR_LATENCY_MS": "2.5",
             "TIKTOK_EMULATOR_PIXEL_CODES": "PIX1",
             "TIKTOK_EMULATOR_MAX_UPLOAD_BYTES": "1024",
+            "TIKTOK_EMULATOR_MAX_STORED_EVENTS": "8",
+            "TIKTOK_EMULATOR_MAX_DEDUP_KEYS": "9",
         }
     )
     assert (
-        {"tok-a", "tok-b"}, False, {"old"}, 10.0, 50000, 5, 6, 7, False, 2.5, {"PIX1"}, 1024
+        {"tok-a", "tok-b"}, False, {"old"}, 10.0, 50000, 5, 6, 7, False, 2.5, {"PIX1"}, 1024, 8, 9
     ) == (
         set(config.tokens), config.accept_any_token, config.revoked_tokens, config.qps,
         config.daily_quota, config.audience_min_members, config.lookalike_min_source,
         config.max_audiences_per_advertiser, config.store_events, config.latency_ms,
-        config.pixel_codes, config.max_upload_bytes,
+        config.pixel_codes, config.max_upload_bytes, config.max_stored_events,
+        config.max_dedup_keys,
     )  # fmt: skip
+    assert set(ENV_VARS) >= {"TIKTOK_EMULATOR_MAX_STORED_EVENTS", "TIKTOK_EMULATOR_MAX_DEDUP_KEYS"}
 
 
 def test_config_from_empty_env_is_the_default() -> None:
@@ -128,7 +144,8 @@ def test_config_from_empty_env_is_the_default() -> None:
 @pytest.mark.parametrize(
     ("name", "value"),
     [("TIKTOK_EMULATOR_QPS", "fast"), ("TIKTOK_EMULATOR_STORE_EVENTS", "maybe"),
-     ("TIKTOK_EMULATOR_DAILY_QUOTA", "-1")],
+     ("TIKTOK_EMULATOR_DAILY_QUOTA", "-1"), ("TIKTOK_EMULATOR_MAX_STORED_EVENTS", "0"),
+     ("TIKTOK_EMULATOR_MAX_DEDUP_KEYS", "lots")],
 )  # fmt: skip
 def test_config_from_env_names_bad_values(name: str, value: str) -> None:
     """An unusable value raises ConfigurationError naming the variable."""
@@ -146,6 +163,8 @@ def test_cli_help_shows_options_env_vars_and_control_paths() -> None:
         "TIKTOK_EMULATOR_QPS",
         "TIKTOK_EMULATOR_DAILY_QUOTA",
         "TIKTOK_EMULATOR_STORE_EVENTS",
+        "TIKTOK_EMULATOR_MAX_STORED_EVENTS",
+        "TIKTOK_EMULATOR_MAX_DEDUP_KEYS",
         "TIKTOK_EMULATOR_REVOKED_TOKENS",
         "/_emulator/faults",
         "/_emulator/reset",

@@ -1,4 +1,4 @@
-"""Customer-file audiences: signed hash uploads, create/update above a floor, list/get/delete."""
+"""Customer-file audiences: signed hash uploads, create/update above a floor, delete."""
 
 from __future__ import annotations
 
@@ -7,65 +7,23 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.emulator.audience_support import (
+    DMP,
+    audience_with,
+    create,
+    emails,
+    pair,
+    upload,
+    upload_rows,
+)
 from tests.emulator.emulator_support import ADVERTISER, API, call, sha256
 
 from tiktok_ads.emulator import EmulatorConfig, EmulatorState
-
-DMP = "dmp/custom_audience"
 
 
 @pytest.fixture
 def config() -> EmulatorConfig:
     return EmulatorConfig(audience_min_members=3, max_upload_bytes=4096)
-
-
-def emails(*names: str) -> list[str]:
-    return [sha256(f"{name}@example.com") for name in names]
-
-
-async def upload(
-    client: httpx.AsyncClient,
-    content: bytes | str,
-    *,
-    calculate_type: str = "EMAIL_SHA256",
-    signature: str | None = None,
-    filename: str = "users.txt",
-) -> dict[str, Any]:
-    raw = content.encode() if isinstance(content, str) else content
-    form = {
-        "advertiser_id": ADVERTISER,
-        "calculate_type": calculate_type,
-        "file_signature": signature or hashlib.md5(raw).hexdigest(),
-    }
-    return await call(client, f"{DMP}/file/upload/", form, files={"file": (filename, raw)})
-
-
-async def upload_rows(client: httpx.AsyncClient, rows: list[str], **kwargs: Any) -> str:
-    envelope = await upload(client, "\n".join(rows) + "\n", **kwargs)
-    assert 0 == envelope["code"], envelope
-    file_path: str = envelope["data"]["file_path"]
-    return file_path
-
-
-async def create(client: httpx.AsyncClient, *paths: str, **fields: Any) -> dict[str, Any]:
-    body = {
-        "advertiser_id": ADVERTISER,
-        "custom_audience_name": "Buyers",
-        "calculate_type": "EMAIL_SHA256",
-        "file_paths": list(paths),
-        **fields,
-    }
-    return await call(client, f"{DMP}/create/", body)
-
-
-async def audience_with(client: httpx.AsyncClient, *names: str) -> str:
-    path = await upload_rows(client, emails(*names))
-    audience_id: str = (await create(client, path))["data"]["custom_audience_id"]
-    return audience_id
-
-
-def _pair(envelope: dict[str, Any]) -> tuple[int, str]:
-    return envelope["code"], envelope["message"]
 
 
 async def test_upload_returns_a_file_path_and_create_counts_distinct_users(
@@ -93,7 +51,7 @@ async def test_signature_mismatch_is_40900(client: httpx.AsyncClient) -> None:
     assert (
         40900,
         "File signature does not match: file_signature must be the file's MD5.",
-    ) == _pair(envelope)
+    ) == pair(envelope)
 
 
 @pytest.mark.parametrize(
@@ -115,13 +73,13 @@ async def test_bad_files_get_file_error_codes(
     client: httpx.AsyncClient, content: bytes, filename: str, expected: tuple[int, str]
 ) -> None:
     """Empty, wrong type, unreadable, oversized and id-less files get their 4090x code."""
-    assert expected == _pair(await upload(client, content, filename=filename))
+    assert expected == pair(await upload(client, content, filename=filename))
 
 
 async def test_unhashed_rows_are_40062(client: httpx.AsyncClient) -> None:
     """A plaintext email on line 2 answers 40062 naming the line."""
     envelope = await upload(client, f"{emails('a')[0]}\nbob@example.com\n")
-    assert (40062, "PII is not hashed: line 2 is not a valid SHA256 hash.") == _pair(envelope)
+    assert (40062, "PII is not hashed: line 2 is not a valid SHA256 hash.") == pair(envelope)
 
 
 async def test_md5_types_need_md5_hashes(client: httpx.AsyncClient) -> None:
@@ -129,7 +87,7 @@ async def test_md5_types_need_md5_hashes(client: httpx.AsyncClient) -> None:
     md5 = hashlib.md5(b"idfa").hexdigest()
     assert 0 == (await upload(client, md5, calculate_type="IDFA_MD5"))["code"]
     envelope = await upload(client, emails("a")[0], calculate_type="IDFA_MD5")
-    assert (40062, "PII is not hashed: line 1 is not a valid MD5 hash.") == _pair(envelope)
+    assert (40062, "PII is not hashed: line 1 is not a valid MD5 hash.") == pair(envelope)
 
 
 async def test_multiple_types_files_key_users_by_row(
@@ -141,7 +99,7 @@ async def test_multiple_types_files_key_users_by_row(
     path = await upload_rows(client, rows, calculate_type="MULTIPLE_TYPES")
     assert 2 == len(state.audiences.files[path].members)
     bad = await upload(client, "EMAIL_SHA256,NAME\nx,y\n", calculate_type="MULTIPLE_TYPES")
-    assert (40909, "Invalid file header: unknown ID type 'NAME'.") == _pair(bad)
+    assert (40909, "Invalid file header: unknown ID type 'NAME'.") == pair(bad)
 
 
 CREATE_CASES = [
@@ -178,7 +136,7 @@ async def test_create_checks_its_parameters(
     """create/ refuses bad names, file lists, retention and calculate_type with 40002."""
     path = await upload_rows(client, emails("a"))
     envelope = await create(client, path, **fields)
-    assert (40002, expected) == _pair(envelope)
+    assert (40002, expected) == pair(envelope)
 
 
 async def test_audience_cap_per_advertiser(
@@ -192,7 +150,7 @@ async def test_audience_cap_per_advertiser(
     assert (
         40002,
         "Audience limit reached: an advertiser can have at most 2 custom audiences.",
-    ) == _pair(refused)
+    ) == pair(refused)
 
 
 async def test_update_append_remove_replace_respect_the_floor(
@@ -212,11 +170,11 @@ async def test_update_append_remove_replace_respect_the_floor(
     assert (
         40002,
         "The audience would have 2 users after REMOVE; an audience needs at least 3.",
-    ) == _pair(removed)
+    ) == pair(removed)
     three = await upload_rows(client, emails("x", "y", "z"))
     replaced = await call(client, f"{DMP}/update/", {**base, "file_paths": [three]})
     assert 0 == replaced["code"]
-    assert set(emails("x", "y", "z")) == state.audiences.audiences[audience_id].members
+    assert set(emails("x", "y", "z")) == state.audience_members(audience_id)
 
 
 async def test_unknown_audience_is_40007(client: httpx.AsyncClient) -> None:
@@ -236,48 +194,7 @@ async def test_unknown_audience_is_40007(client: httpx.AsyncClient) -> None:
         client, f"{DMP}/delete/", {"advertiser_id": ADVERTISER, "custom_audience_ids": ["999"]}
     )
     expected = (40007, "Custom audience does not exist: 999.")
-    assert [expected] * 3 == [_pair(update), _pair(get), _pair(delete)]
-
-
-async def test_list_pages_and_filters_with_json_arrays(client: httpx.AsyncClient) -> None:
-    """list/ pages with page_info, filters by a JSON id array, caps page_size at 100."""
-    ids = [await audience_with(client, "a") for _ in range(3)]
-    page = await call(
-        client, f"{DMP}/list/", params={"advertiser_id": ADVERTISER, "page": 2, "page_size": 2}
-    )
-    assert [ids[2]] == [item["custom_audience_id"] for item in page["data"]["list"]]
-    assert {"page": 2, "page_size": 2, "total_number": 3, "total_page": 2} == page["data"][
-        "page_info"
-    ]
-    filtered = await call(
-        client,
-        f"{DMP}/list/",
-        params={"advertiser_id": ADVERTISER, "custom_audience_ids": f'["{ids[1]}"]'},
-    )
-    assert [ids[1]] == [item["custom_audience_id"] for item in filtered["data"]["list"]]
-    too_big = await call(
-        client, f"{DMP}/list/", params={"advertiser_id": ADVERTISER, "page_size": 101}
-    )
-    assert (40002, "Invalid value for page_size: must be between 1 and 100.") == _pair(too_big)
-
-
-async def test_get_returns_details_and_history(client: httpx.AsyncClient) -> None:
-    """get/ answers each audience's details (cover_num, is_valid) and history."""
-    audience_id = await audience_with(client, "a", "b", "c")
-    envelope = await call(
-        client,
-        f"{DMP}/get/",
-        params={"advertiser_id": ADVERTISER, "custom_audience_ids": f'["{audience_id}"]'},
-    )
-    [item] = envelope["data"]["list"]
-    details = item["audience_details"]
-    assert (audience_id, 3, True, "Customer File Audience") == (
-        details["custom_audience_id"],
-        details["cover_num"],
-        details["is_valid"],
-        details["audience_type"],
-    )
-    assert ["CREATE"] == [entry["action"] for entry in item["audience_history"]]
+    assert [expected] * 3 == [pair(update), pair(get), pair(delete)]
 
 
 async def test_delete_removes_up_to_a_hundred(
@@ -296,7 +213,7 @@ async def test_delete_removes_up_to_a_hundred(
     assert (
         40002,
         "Invalid value for custom_audience_ids: length must be between 1 and 100.",
-    ) == _pair(too_many)
+    ) == pair(too_many)
 
 
 async def test_upload_is_recorded_without_the_file_bytes(
@@ -317,6 +234,6 @@ async def test_upload_needs_a_file(client: httpx.AsyncClient) -> None:
         f"{API}/{DMP}/file/upload/",
         data={"advertiser_id": ADVERTISER, "calculate_type": "EMAIL_SHA256", "file_signature": "x"},
     )
-    assert (40002, "Invalid value for file: missing data for required field.") == _pair(
+    assert (40002, "Invalid value for file: missing data for required field.") == pair(
         response.json()
     )

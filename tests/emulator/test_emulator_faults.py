@@ -6,7 +6,7 @@ import time
 
 import httpx
 import pytest
-from tests.emulator.emulator_support import API, call, track_body, web_event
+from tests.emulator.emulator_support import API, call, set_path, track_body, web_event
 
 from tiktok_ads.emulator import DroppedConnection, EmulatorState, FaultPlan
 
@@ -59,6 +59,57 @@ async def test_code_50000_is_a_system_error(
     state.faults.add("code_50000")
     body = (await _post_track(client)).json()
     assert (50000, "System error.") == (body["code"], body["message"])
+
+
+async def test_code_20001_is_partial_success_with_the_events_received(
+    client: httpx.AsyncClient, state: EmulatorState
+) -> None:
+    """A 20001 fault: HTTP 200, code 20001, "Partial success."; the events still count."""
+    state.faults.add("code_20001")
+    body = track_body(web_event(event_id="a"), web_event(event_id="b"))
+    response = await client.post(f"{API}/event/track/", json=body)
+    envelope = response.json()
+    assert (200, 20001, "Partial success.", 34) == (
+        response.status_code,
+        envelope["code"],
+        envelope["message"],
+        len(envelope["request_id"]),
+    )
+    assert (["a", "b"], 2) == ([e.event_id for e in state.delivered_events()], state.event_count())
+    assert [envelope["request_id"]] * 2 == [event.request_id for event in state.events]
+    assert (20001, "code_20001") == (state.requests[0].code, state.requests[0].fault)
+    assert 0 == (await _post_track(client)).json()["code"]
+
+
+async def test_code_20001_does_not_hide_a_refusal(
+    client: httpx.AsyncClient, state: EmulatorState
+) -> None:
+    """A batch TikTok would refuse is still refused (40002) while a 20001 fault is pending."""
+    state.faults.add("code_20001")
+    bad = track_body(web_event(event_time="yesterday"))
+    assert 40002 == (await call(client, "event/track/", bad))["code"]
+    assert [] == state.events
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "message"),
+    [
+        ("code_40700", 40700, "Internal service timeout."),
+        ("code_40105", 40105, "Access token is incorrect or has been revoked."),
+    ],
+)
+async def test_code_faults_answer_http_200_and_keep_nothing(
+    client: httpx.AsyncClient, state: EmulatorState, kind: str, code: int, message: str
+) -> None:
+    """40700 (transient, retried by peers) and 40105 (bad token): HTTP 200 envelopes, no events."""
+    state.faults.add(kind)
+    response = await _post_track(client)
+    assert (200, code, message) == (
+        response.status_code,
+        response.json()["code"],
+        response.json()["message"],
+    )
+    assert ([], kind) == (state.events, state.requests[0].fault)
 
 
 async def test_faults_are_consumed_in_order(
@@ -163,6 +214,29 @@ async def test_rejection_matches_dotted_fields_and_stands_until_cleared(
         )
     state.faults.clear()
     assert 0 == (await call(client, "event/track/", track_body(usd)))["code"]
+
+
+@pytest.mark.parametrize(
+    ("name_index", "message"),
+    [
+        (True, "Batch.1.properties.contents.0.content_id: Not a valid string"),
+        (False, "properties.contents.0.content_id: Not a valid string"),
+    ],
+)
+async def test_rejection_can_name_the_event_as_batch_i(
+    client: httpx.AsyncClient, state: EmulatorState, name_index: bool, message: str
+) -> None:
+    """batch_prefix words the refusal as seen in the wild: `Batch.<i>.<field>: <problem>`."""
+    state.faults.reject_events(
+        {"properties.contents.0.content_id": "bad-sku"},
+        problem="Not a valid string",
+        name_index=name_index,
+        batch_prefix=True,
+    )
+    bad = set_path(web_event(event_id="b"), "properties.contents.0.content_id", "bad-sku")
+    envelope = await call(client, "event/track/", track_body(web_event(event_id="a"), bad))
+    assert (40002, message) == (envelope["code"], envelope["message"])
+    assert [] == state.events
 
 
 async def test_rejection_can_answer_http_400(

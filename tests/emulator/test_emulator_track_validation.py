@@ -144,10 +144,9 @@ EVENT_CASES = [
         123,
         "Invalid value for data.0.properties.order_id: not a valid string.",
     ),
-    ("page", DELETE, "Invalid value for data.0.page: missing data for required field."),
     ("page", "https://shop.example", "Invalid value for data.0.page: not a valid object."),
-    ("page.url", DELETE, "Invalid value for data.0.page.url: missing data for required field."),
     ("page.url", 5, "Invalid value for data.0.page.url: not a valid string."),
+    ("page.referrer", 5, "Invalid value for data.0.page.referrer: not a valid string."),
     ("limited_data_use", "yes", "Invalid value for data.0.limited_data_use: not a valid boolean."),
 ]
 
@@ -214,14 +213,24 @@ async def test_unparsable_and_non_object_bodies_are_refused(client: httpx.AsyncC
     )
 
 
-async def test_page_is_optional_outside_web(
+async def test_page_is_optional_for_every_event_source(
     client: httpx.AsyncClient, state: EmulatorState
 ) -> None:
-    """App, offline and CRM events need no `page`."""
-    for source in ("app", "offline", "crm"):
+    """Web, app, offline and CRM events without `page` are accepted (tiktok-api.md §10)."""
+    for source in ("web", "app", "offline", "crm"):
         body = track_body(set_path(web_event(), "page", DELETE), event_source=source)
         assert (0, "OK") == await _refusal(client, body)
-    assert ["app", "offline", "crm"] == [event.event_source for event in state.events]
+    assert ["web", "app", "offline", "crm"] == [event.event_source for event in state.events]
+
+
+@pytest.mark.parametrize("page", [{}, {"referrer": "https://tiktok.com/"}, {"url": None}])
+async def test_web_event_without_page_url_is_accepted(
+    client: httpx.AsyncClient, state: EmulatorState, page: dict[str, Any]
+) -> None:
+    """A web `page` without a `url` (as TikTok's own server tag sends it) is accepted."""
+    body = track_body(web_event(page=page))
+    assert (0, "OK") == await _refusal(client, body)
+    assert [page] == [event.raw["page"] for event in state.events]
 
 
 async def test_identifiers_may_be_arrays_of_hashes(

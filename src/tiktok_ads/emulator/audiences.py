@@ -25,8 +25,17 @@ AUDIENCE_TYPES = {
     "customer_file": "Customer File Audience",
     "lookalike": "Lookalike Audience",
     "rule": "Engagement Audience",
-    "partner": "Partner Audience",
+    "partner": "Partner",
 }
+
+#: An audience lasts this long from its last change unless create/ set `retention_in_days`
+#: (TikTok does not document the default; a year keeps sandbox audiences alive).
+DEFAULT_RETENTION_DAYS = 365
+#: list/ and get/ flag an audience `is_expiring` in the 60 days before its `expired_time`.
+EXPIRING_DAYS = 60
+#: `editor` of a history entry made through the API, as get/ reports it.
+API_EDITOR = "open_api"
+DAY = 86_400
 
 
 def is_hashed(value: str, id_type: str) -> bool:
@@ -73,33 +82,51 @@ class Audience:
     rule_spec: dict[str, Any] | None = None
     # Lookalikes have a reach, not a member list.
     synthetic_size: int | None = None
-    usages: list[dict[str, Any]] = field(default_factory=list)
+    # Ad group id -> "Include" | "Exclude", as apply/ left it.
+    usages: dict[str, str] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def cover_num(self) -> int:
         return self.synthetic_size if self.synthetic_size is not None else len(self.members)
 
-    def details(self, min_members: int) -> dict[str, Any]:
-        """The audience as list/ and get/ describe it."""
+    @property
+    def expires_at(self) -> float:
+        days = self.retention_in_days or DEFAULT_RETENTION_DAYS
+        return (self.updated_at or self.created_at) + days * DAY
+
+    def details(self, min_members: int, now: float) -> dict[str, Any]:
+        """The audience as list/ and get/ describe it: the id is `audience_id` there."""
+        expired = now >= self.expires_at
         return {
-            "custom_audience_id": self.audience_id,
-            "advertiser_id": self.advertiser_id,
+            "audience_id": self.audience_id,
             "name": self.name,
             "audience_type": AUDIENCE_TYPES[self.kind],
+            "audience_sub_type": "NORMAL",
             "calculate_type": self.calculate_type,
             "cover_num": self.cover_num,
-            "is_valid": self.cover_num >= min_members,
-            "is_expired": False,
-            "is_creator": True,
             "shared": False,
-            "retention_in_days": self.retention_in_days,
+            "is_creator": True,
+            "owner_id": self.advertiser_id,
+            "is_valid": self.cover_num >= min_members and not expired,
+            "is_expiring": not expired and now >= self.expires_at - EXPIRING_DAYS * DAY,
             "create_time": tiktok_time(self.created_at),
-            "update_time": tiktok_time(self.updated_at or self.created_at),
+            "expired_time": tiktok_time(self.expires_at),
             "lookalike_spec": self.lookalike_spec,
-            "rule_spec": self.rule_spec,
-            "usages": self.usages,
         }
+
+    def record(self, action: str, action_detail: str, now: float) -> None:
+        """Note a change as get/ reports it in `audience_history`."""
+        self.updated_at = now
+        self.history.append(
+            {
+                "action": action,
+                "action_detail": action_detail,
+                "editor": API_EDITOR,
+                "msg": "",
+                "opt_time": tiktok_time(now),
+            }
+        )
 
 
 class AudienceBook:
@@ -129,13 +156,16 @@ class AudienceBook:
             )
 
     def add(self, audience: Audience) -> Audience:
-        audience.updated_at = audience.updated_at or audience.created_at
-        audience.history.append(
-            {"action": "CREATE", "cover_num": audience.cover_num,
-             "time": tiktok_time(audience.created_at)}
-        )  # fmt: skip
+        audience.record("CREATE", f"Created with {audience.cover_num} users.", audience.created_at)
         self.audiences[audience.audience_id] = audience
         return audience
+
+    def members(self, audience_id: str) -> frozenset[str]:
+        """The hashes (lower case) of one audience's users; a KeyError names an unknown id."""
+        audience = self.audiences.get(audience_id)
+        if audience is None:
+            raise KeyError(f"no audience {audience_id!r} in the emulator")
+        return frozenset(audience.members)
 
     def find(self, advertiser_ids: str | list[str], audience_id: object) -> Audience:
         """The audience `audience_id` of one of `advertiser_ids`, else TikTok's 40007."""

@@ -7,7 +7,12 @@ import dataclasses
 import click
 
 from tiktok_ads.emulator.app import create_app
-from tiktok_ads.emulator.config import ENV_VARS, EmulatorConfig
+from tiktok_ads.emulator.config import (
+    DEFAULT_MAX_DEDUP_KEYS,
+    DEFAULT_MAX_STORED_EVENTS,
+    ENV_VARS,
+    EmulatorConfig,
+)
 from tiktok_ads.emulator.server import EmulatorServer
 from tiktok_ads.errors import ConfigurationError
 
@@ -19,6 +24,8 @@ _OTHER_ENV = "\n".join(
         "TIKTOK_EMULATOR_QPS",
         "TIKTOK_EMULATOR_DAILY_QUOTA",
         "TIKTOK_EMULATOR_STORE_EVENTS",
+        "TIKTOK_EMULATOR_MAX_STORED_EVENTS",
+        "TIKTOK_EMULATOR_MAX_DEDUP_KEYS",
         "TIKTOK_EMULATOR_LATENCY_MS",
     }
 )
@@ -34,8 +41,10 @@ no auth:
   GET    /_emulator/audiences
   GET    /_emulator/faults
   POST   /_emulator/faults   {{"kind": "http_503", "count": 2}}  kinds: http_503,
-         http_500, code_40100, code_50000, latency (ms), hang (seconds), drop;
-         or {{"reject_events": {{"event_id": "bad-42"}}, "name_index": true}}
+         http_500, code_20001 (partial success, events kept), code_40100,
+         code_40105, code_40700, code_50000, latency (ms), hang (seconds), drop;
+         or {{"reject_events": {{"event_id": "bad-42"}}, "name_index": true,
+         "batch_prefix": false}}  (true: "Batch.<i>.<field>: <problem>")
   DELETE /_emulator/faults
   POST   /_emulator/reset
   GET    /_emulator/stats
@@ -71,6 +80,18 @@ Also read from the environment:
     help="Keep accepted events (off: only dedup keys and counters, for big benchmarks).",
 )  # fmt: skip
 @click.option(
+    "--max-stored-events", type=click.IntRange(min=1),
+    default=DEFAULT_MAX_STORED_EVENTS, show_default=True,
+    envvar="TIKTOK_EMULATOR_MAX_STORED_EVENTS", show_envvar=True,
+    help="Accepted events kept for /_emulator/events; the oldest are dropped first.",
+)  # fmt: skip
+@click.option(
+    "--max-dedup-keys", type=click.IntRange(min=1),
+    default=DEFAULT_MAX_DEDUP_KEYS, show_default=True,
+    envvar="TIKTOK_EMULATOR_MAX_DEDUP_KEYS", show_envvar=True,
+    help="Dedup keys kept; each expires after TikTok's 48 h, the oldest go first beyond this.",
+)  # fmt: skip
+@click.option(
     "--latency-ms", type=click.FloatRange(min=0), default=0.0, show_default=True,
     envvar="TIKTOK_EMULATOR_LATENCY_MS", show_envvar=True,
     help="Delay added to every API answer.",
@@ -86,6 +107,8 @@ def emulator_command(
     qps: float | None,
     daily_quota: int | None,
     store_events: bool,
+    max_stored_events: int,
+    max_dedup_keys: int,
     latency_ms: float,
     log_level: str,
 ) -> None:
@@ -95,7 +118,13 @@ def emulator_command(
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from exc
     config = dataclasses.replace(
-        base, qps=qps, daily_quota=daily_quota, store_events=store_events, latency_ms=latency_ms
+        base,
+        qps=qps,
+        daily_quota=daily_quota,
+        store_events=store_events,
+        max_stored_events=max_stored_events,
+        max_dedup_keys=max_dedup_keys,
+        latency_ms=latency_ms,
     )
     app = create_app(config)
     click.echo(f"TikTok emulator: TIKTOK_API_BASE_URL=http://{host}:{port}/open_api", err=True)

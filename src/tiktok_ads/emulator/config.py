@@ -20,10 +20,15 @@ ENV_VARS: dict[str, str] = {
     "TIKTOK_EMULATOR_LOOKALIKE_MIN_SOURCE": "minimum lookalike source size [100]",
     "TIKTOK_EMULATOR_MAX_AUDIENCES": "custom audiences per advertiser [400]",
     "TIKTOK_EMULATOR_STORE_EVENTS": "keep accepted events in memory [true]",
+    "TIKTOK_EMULATOR_MAX_STORED_EVENTS": "accepted events kept, oldest dropped first [100000]",
+    "TIKTOK_EMULATOR_MAX_DEDUP_KEYS": "dedup keys kept (each expires after 48 h) [1000000]",
     "TIKTOK_EMULATOR_LATENCY_MS": "delay added to every API answer [0]",
     "TIKTOK_EMULATOR_PIXEL_CODES": "comma-separated pixel codes listed by pixel/list",
     "TIKTOK_EMULATOR_MAX_UPLOAD_BYTES": "audience file size limit [52428800]",
 }
+
+DEFAULT_MAX_STORED_EVENTS = 100_000
+DEFAULT_MAX_DEDUP_KEYS = 1_000_000
 
 N = TypeVar("N", int, float)
 
@@ -58,6 +63,10 @@ class EmulatorConfig:
     lookalike_min_source: int = 100
     max_audiences_per_advertiser: int = 400
     store_events: bool = True
+    # Memory bounds for a sandbox that runs for days: the newest events stay inspectable, and
+    # dedup keys expire after TikTok's 48 h anyway; the cap only bites on bursts beyond it.
+    max_stored_events: int = DEFAULT_MAX_STORED_EVENTS
+    max_dedup_keys: int = DEFAULT_MAX_DEDUP_KEYS
     latency_ms: float = 0
     # Not TikTok limits but knobs for tests: pixel/list has to list something, and a 50 MB
     # upload is too slow to exercise the size limit in a unit test.
@@ -87,6 +96,12 @@ class EmulatorConfig:
             env, "TIKTOK_EMULATOR_MAX_AUDIENCES", int, config.max_audiences_per_advertiser
         )
         config.store_events = _flag(env, "TIKTOK_EMULATOR_STORE_EVENTS", True)
+        config.max_stored_events = _positive(
+            env, "TIKTOK_EMULATOR_MAX_STORED_EVENTS", config.max_stored_events
+        )
+        config.max_dedup_keys = _positive(
+            env, "TIKTOK_EMULATOR_MAX_DEDUP_KEYS", config.max_dedup_keys
+        )
         config.latency_ms = _number(env, "TIKTOK_EMULATOR_LATENCY_MS", float, 0.0)
         config.pixel_codes = set(_split(env.get("TIKTOK_EMULATOR_PIXEL_CODES")))
         config.max_upload_bytes = _number(
@@ -108,6 +123,13 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in _FALSE:
         return False
     raise ConfigurationError(f"{name} must be true or false, not {raw!r}")
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _number(env, name, int, default)
+    if value < 1:
+        raise ConfigurationError(f"{name} must be at least 1, got {value}")
+    return value
 
 
 def _number(env: Mapping[str, str], name: str, kind: type[N], default: N | None = None) -> N:

@@ -15,7 +15,11 @@ from starlette.responses import Response
 EXCHANGE_KEY = "tiktok_emulator.exchange"
 
 OK_MESSAGE = "OK"
+#: Undocumented by TikTok; clients (and our service) count the events as received.
+PARTIAL_SUCCESS_CODE = 20001
+PARTIAL_SUCCESS = "Partial success."
 TOO_MANY_REQUESTS = "Too many requests. Please retry in some time."
+SERVICE_TIMEOUT = "Internal service timeout."
 SYSTEM_ERROR = "System error."
 
 
@@ -42,6 +46,8 @@ class Exchange:
     has_json: bool = False
     code: int | None = None
     request_id: str | None = None
+    # Set by the code_20001 fault: a successful answer says 20001 instead of 0.
+    partial_success: bool = False
 
 
 def new_request_id(now: float) -> str:
@@ -83,6 +89,10 @@ def envelope(
 
 
 def ok(request: Request, data: Any = None, request_id: str | None = None) -> Response:
+    """Code 0, or 20001 "Partial success." when a code_20001 fault hit this request."""
+    exchange = request.scope.get(EXCHANGE_KEY)
+    if isinstance(exchange, Exchange) and exchange.partial_success:
+        return envelope(request, PARTIAL_SUCCESS_CODE, PARTIAL_SUCCESS, data, request_id=request_id)
     return envelope(request, 0, OK_MESSAGE, data, request_id=request_id)
 
 

@@ -15,7 +15,10 @@ DEFAULT_FAULT_PATH = "/open_api/v1.3/event/track"
 FAULT_KINDS: dict[str, str] = {
     "http_503": "HTTP 503 with nginx's HTML page",
     "http_500": "HTTP 500 with nginx's HTML page",
+    "code_20001": "HTTP 200, code 20001 (partial success); the request is still handled",
     "code_40100": "HTTP 200, code 40100 (rate limited)",
+    "code_40105": "HTTP 200, code 40105 (access token incorrect or revoked)",
+    "code_40700": "HTTP 200, code 40700 (internal service timeout; peers retry)",
     "code_50000": "HTTP 200, code 50000 (system error)",
     "latency": "answer normally after opts ms (default 1000)",
     "hang": "no answer for opts seconds (default 30) or until the client gives up; then 504",
@@ -58,20 +61,29 @@ class Fault:
 
 @dataclass(frozen=True, slots=True)
 class RejectRule:
-    """Reject any batch holding an event whose (dotted) fields equal `match`."""
+    """Reject any batch holding an event whose (dotted) fields equal `match`.
+
+    The message names the event as TikTok's docs do, `Invalid value for data.<i>.<field>:
+    <problem>`, or with `batch_prefix` as seen in the wild, `Batch.<i>.<field>: <problem>`.
+    """
 
     match: tuple[tuple[str, Any], ...]
     name_index: bool
     path: str
     problem: str
     http_status: int
+    batch_prefix: bool = False
 
     def matches(self, event: object) -> bool:
         return all(_lookup(event, key) == expected for key, expected in self.match)
 
     def message(self, list_name: str, index: int | None) -> str:
         field_name = self.match[0][0]
-        if self.name_index and index is not None:
+        named = self.name_index and index is not None
+        if self.batch_prefix:
+            where = f"Batch.{index}.{field_name}" if named else field_name
+            return f"{where}: {self.problem}"
+        if named:
             field_name = f"{list_name}.{index}.{field_name}"
         return f"Invalid value for {field_name}: {self.problem}"
 
@@ -82,6 +94,7 @@ class RejectRule:
             "path": self.path,
             "problem": self.problem,
             "http_status": self.http_status,
+            "batch_prefix": self.batch_prefix,
         }
 
 
@@ -131,12 +144,18 @@ class FaultPlan:
         path: str = DEFAULT_FAULT_PATH,
         problem: str = "value rejected.",
         http_status: int = 200,
+        batch_prefix: bool = False,
     ) -> None:
         """Until cleared, refuse (40002) any batch holding an event that matches `match`."""
         if not match:
             raise ValueError("match needs at least one field")
         rule = RejectRule(
-            tuple(match.items()), name_index, normalise_path(path), problem, http_status
+            tuple(match.items()),
+            name_index,
+            normalise_path(path),
+            problem,
+            http_status,
+            batch_prefix,
         )
         with self._lock:
             self._rules.append(rule)

@@ -10,8 +10,10 @@ import httpx
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tiktok_ads.emulator.auth import BAD_TOKEN
 from tiktok_ads.emulator.envelope import (
     EXCHANGE_KEY,
+    SERVICE_TIMEOUT,
     SYSTEM_ERROR,
     TOO_MANY_REQUESTS,
     Exchange,
@@ -26,7 +28,14 @@ from tiktok_ads.emulator.state import EmulatorState, RecordedRequest
 API_ROOT = "/open_api/"
 #: Headers never written to the request log (their presence is kept as a flag).
 SECRET_HEADERS = frozenset({"access-token", "authorization", "cookie"})
-_CODE_FAULTS = {"code_40100": (40100, TOO_MANY_REQUESTS), "code_50000": (50000, SYSTEM_ERROR)}
+_CODE_FAULTS = {
+    "code_40100": (40100, TOO_MANY_REQUESTS),
+    "code_40105": (40105, BAD_TOKEN),
+    "code_40700": (40700, SERVICE_TIMEOUT),
+    "code_50000": (50000, SYSTEM_ERROR),
+}
+#: Faults after which the request is still handled normally (then changed or delayed).
+_PASS_THROUGH_FAULTS = frozenset({"latency", "code_20001"})
 _HTTP_FAULTS = {"http_500": 500, "http_503": 503}
 _DROP_GRACE_SECONDS = 5.0
 
@@ -73,9 +82,11 @@ class Gateway:
         try:
             if self.state.config.latency_ms:
                 await asyncio.sleep(self.state.config.latency_ms / 1000)
-            if fault is None or fault.kind == "latency":
-                if fault is not None:
+            if fault is None or fault.kind in _PASS_THROUGH_FAULTS:
+                if fault is not None and fault.kind == "latency":
                     await asyncio.sleep(fault.opts.get("ms", 1000) / 1000)
+                # 20001: TikTok took the events but answers "partial success".
+                exchange.partial_success = fault is not None and fault.kind == "code_20001"
                 status = await _forward(self.app, scope, _replay(body, receive), send)
             else:
                 status = await self._inject(fault, scope, receive, send, exchange)

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from tiktok_ads.emulator.state import EmulatorState
 
 MAX_PAGE_SIZE = 100
+#: Query parameters that are whole numbers; the rest stay strings (ids may be numeric).
+_NUMERIC_QUERY = ("page", "page_size", "history_size")
 
 
 def emulator_state(request: Request) -> EmulatorState:
@@ -145,13 +147,13 @@ def query_json(request: Request, key: str) -> Any:
 
 
 def query_fields(request: Request, *keys: str) -> dict[str, Any]:
-    """Query parameters as a body-like mapping; numbers stay strings except page/page_size."""
+    """Query parameters as a body-like mapping; ids stay strings, `_NUMERIC_QUERY` are ints."""
     fields: dict[str, Any] = {}
     for key in keys:
         raw = request.query_params.get(key)
         if raw is None:
             continue
-        if key in ("page", "page_size"):
+        if key in _NUMERIC_QUERY:
             try:
                 fields[key] = int(raw)
             except ValueError:

@@ -60,11 +60,21 @@ async def list_audiences(request: Request) -> Response:
     """Every audience with its size, and every uploaded file."""
     state = emulator_state(request)
     floor = state.config.audience_min_members
+    now = state.clock()
     book = state.audiences
     return _json(
         {
             "audiences": [
-                {**audience.details(floor), "kind": audience.kind}
+                {
+                    **audience.details(floor, now),
+                    # Beyond TikTok's answer: what the emulator knows and tests may want.
+                    "kind": audience.kind,
+                    "advertiser_id": audience.advertiser_id,
+                    "retention_in_days": audience.retention_in_days,
+                    "rule_spec": audience.rule_spec,
+                    "usages": audience.usages,
+                    "history": audience.history,
+                }
                 for audience in list(book.audiences.values())
             ],
             "files": [

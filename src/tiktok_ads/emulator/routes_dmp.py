@@ -14,7 +14,6 @@ from tiktok_ads.emulator.audiences import (
     Audience,
     AudienceBook,
     UploadedFile,
-    tiktok_time,
 )
 from tiktok_ads.emulator.auth import authenticate
 from tiktok_ads.emulator.customer_files import read_members
@@ -32,6 +31,7 @@ from tiktok_ads.emulator.params import (
     text,
     whole_number,
 )
+from tiktok_ads.emulator.state import EmulatorState
 from tiktok_ads.emulator.validation import REQUIRED
 
 DMP = "/open_api/v1.3/dmp/custom_audience"
@@ -92,35 +92,28 @@ async def create(request: Request) -> Response:
 
 @router.post(f"{DMP}/update")
 async def update(request: Request) -> Response:
-    """APPEND, REMOVE or REPLACE (default) files; refused if the result is under the floor."""
+    """Rename, and/or APPEND, REMOVE or REPLACE (default) files above the member floor."""
     state = emulator_state(request)
     caller = authenticate(request)
     body = await json_body(request)
     advertiser_id = advertiser(body, caller)
     audience = state.audiences.find(advertiser_id, identifier(body, "custom_audience_id"))
-    if audience.kind != "customer_file":
-        invalid("custom_audience_id", "only customer file audiences can be updated with files.")
-    action = choice(body, "action", UPDATE_ACTIONS, default="REPLACE")
-    calculate_type = audience.calculate_type or ""
-    members = _file_members(body, advertiser_id, calculate_type, state.audiences)
-    if action == "APPEND":
-        result = audience.members | members
-    elif action == "REMOVE":
-        result = audience.members - members
-    else:
-        result = set(members)
-    floor = state.config.audience_min_members
-    if len(result) < floor:
-        raise ApiError(
-            40002,
-            f"The audience would have {len(result)} users after {action}; "
-            f"an audience needs at least {floor}.",
-        )
-    audience.members = result
-    audience.updated_at = state.clock()
-    audience.history.append(
-        {"action": action, "cover_num": len(result), "time": tiktok_time(audience.updated_at)}
-    )
+    if body.get("custom_audience_name") is None and body.get("file_paths") is None:
+        invalid("file_paths", "pass file_paths, custom_audience_name or both.")
+    name = None
+    if body.get("custom_audience_name") is not None:
+        name = text(body, "custom_audience_name", max_length=MAX_NAME)
+    change = None
+    if body.get("file_paths") is not None:
+        change = _file_change(body, advertiser_id, audience, state)
+    # Everything is checked before anything changes: a refused update leaves no trace.
+    now = state.clock()
+    if name is not None:
+        audience.name = name
+        audience.record("RENAME", f"Renamed to {name}.", now)
+    if change is not None:
+        action, audience.members = change
+        audience.record(action, f"{action} files: {len(audience.members)} users.", now)
     return ok(request, {"custom_audience_id": audience.audience_id})
 
 
@@ -141,25 +134,37 @@ async def list_audiences(request: Request) -> Response:
         and (wanted is None or audience.audience_id in wanted)
     ]
     floor = state.config.audience_min_members
+    now = state.clock()
     start = (page - 1) * page_size
-    chosen = [a.details(floor) for a in audiences[start : start + page_size]]
+    chosen = [a.details(floor, now) for a in audiences[start : start + page_size]]
     return ok(request, {"list": chosen, "page_info": page_info(page, page_size, len(audiences))})
 
 
 @router.get(f"{DMP}/get")
 async def get_audiences(request: Request) -> Response:
-    """Details and history of up to 100 audiences named by a JSON id array."""
+    """Details and history (newest `history_size` entries) of up to 100 audiences."""
     state = emulator_state(request)
     caller = authenticate(request)
-    advertiser_id = advertiser(query_fields(request, "advertiser_id"), caller)
+    fields = query_fields(request, "advertiser_id", "history_size")
+    advertiser_id = advertiser(fields, caller)
     ids = id_list(query_json(request, "custom_audience_ids"), "custom_audience_ids", 1, 100)
+    history_size = None
+    if fields.get("history_size") is not None:
+        history_size = whole_number(fields["history_size"], "history_size", 1, 1000)
     floor = state.config.audience_min_members
+    now = state.clock()
     found = [state.audiences.find(advertiser_id, audience_id) for audience_id in ids]
     return ok(
         request,
         {
             "list": [
-                {"audience_details": a.details(floor), "audience_history": a.history} for a in found
+                {
+                    "audience_details": audience.details(floor, now),
+                    "audience_history": audience.history[-history_size:]
+                    if history_size
+                    else audience.history,
+                }
+                for audience in found
             ]
         },
     )
@@ -178,6 +183,31 @@ async def delete(request: Request) -> Response:
     for audience_id in ids:
         state.audiences.audiences.pop(audience_id, None)
     return ok(request)
+
+
+def _file_change(
+    body: dict[str, Any], advertiser_id: str, audience: Audience, state: EmulatorState
+) -> tuple[str, set[str]]:
+    """The update's action and the members it would leave, refused under the floor."""
+    if audience.kind != "customer_file":
+        invalid("custom_audience_id", "only customer file audiences can be updated with files.")
+    action = choice(body, "action", UPDATE_ACTIONS, default="REPLACE")
+    calculate_type = audience.calculate_type or ""
+    members = _file_members(body, advertiser_id, calculate_type, state.audiences)
+    if action == "APPEND":
+        result = audience.members | members
+    elif action == "REMOVE":
+        result = audience.members - members
+    else:
+        result = set(members)
+    floor = state.config.audience_min_members
+    if len(result) < floor:
+        raise ApiError(
+            40002,
+            f"The audience would have {len(result)} users after {action}; "
+            f"an audience needs at least {floor}.",
+        )
+    return action, result
 
 
 def _file_members(

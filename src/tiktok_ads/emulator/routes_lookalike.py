@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tiktok_ads.emulator.audiences import LOOKALIKE_FACTORS, Audience, tiktok_time
+from tiktok_ads.emulator.audiences import LOOKALIKE_FACTORS, Audience
 from tiktok_ads.emulator.auth import authenticate
 from tiktok_ads.emulator.envelope import invalid, json_body, ok
 from tiktok_ads.emulator.params import (
@@ -30,6 +30,7 @@ AUDIENCE_SIZES = tuple(LOOKALIKE_FACTORS)
 PLACEMENTS = ("TikTok", "Pangle")
 RULE_OPERATIONS = ("OR", "AND")
 USAGE_MODES = ("Include", "Exclude")
+ACTION_MODES = ("Apply", "Disconnect")
 router = APIRouter()
 
 
@@ -60,23 +61,26 @@ async def create_lookalike(request: Request) -> Response:
 
 
 @router.post(f"{DMP}/lookalike/update")
-async def refresh_lookalike(request: Request) -> Response:
-    """Recompute a lookalike from its source's current members."""
+async def refresh_lookalikes(request: Request) -> Response:
+    """Recompute lookalikes, listed in `custom_audience_ids`, from their sources' members."""
     state = emulator_state(request)
     caller = authenticate(request)
     body = await json_body(request)
     advertiser_id = advertiser(body, caller)
-    audience = state.audiences.find(advertiser_id, identifier(body, "custom_audience_id"))
-    if audience.kind != "lookalike" or audience.lookalike_spec is None:
-        invalid("custom_audience_id", "not a lookalike audience.")
-    source = state.audiences.find(advertiser_id, audience.lookalike_spec["source_audience_id"])
-    audience.synthetic_size = _reach(source, audience.lookalike_spec)
-    audience.updated_at = state.clock()
-    audience.history.append(
-        {"action": "REFRESH", "cover_num": audience.cover_num,
-         "time": tiktok_time(audience.updated_at)}
-    )  # fmt: skip
-    return ok(request, {"custom_audience_id": audience.audience_id})
+    ids = id_list(body.get("custom_audience_ids"), "custom_audience_ids", 1, 100)
+    refreshed = []
+    for index, audience_id in enumerate(ids):
+        audience = state.audiences.find(advertiser_id, audience_id)
+        spec = audience.lookalike_spec
+        if audience.kind != "lookalike" or spec is None:
+            invalid(f"custom_audience_ids.{index}", "not a lookalike audience.")
+        source = state.audiences.find(advertiser_id, spec["source_audience_id"])
+        refreshed.append((audience, _reach(source, spec)))
+    now = state.clock()
+    for audience, reach in refreshed:
+        audience.synthetic_size = reach
+        audience.record("REFRESH", f"Refreshed: reach {reach}.", now)
+    return ok(request)
 
 
 @router.post(f"{DMP}/rule/create")
@@ -101,22 +105,35 @@ async def create_rule_audience(request: Request) -> Response:
 
 @router.post(f"{DMP}/apply")
 async def apply(request: Request) -> Response:
-    """Use an audience on ad groups, included or excluded (how exclusion lists are used)."""
+    """`action_mode` Apply (with `usage_mode` Include | Exclude) or Disconnect, on ad groups.
+
+    Exclusion lists are used this way; with Disconnect `usage_mode` is not read.
+    """
     state = emulator_state(request)
     caller = authenticate(request)
     body = await json_body(request)
     advertiser_id = advertiser(body, caller)
     audience = state.audiences.find(advertiser_id, identifier(body, "custom_audience_id"))
     adgroup_ids = id_list(body.get("adgroup_ids"), "adgroup_ids", 1, 100)
-    mode = body.get("usage_mode")
-    if mode is None:
-        invalid("usage_mode", REQUIRED)
-    # TikTok's docs spell it "Include"/"Exclude"; clients also send upper case.
-    normalised = {m.upper(): m for m in USAGE_MODES}.get(str(mode).upper())
-    if normalised is None:
-        invalid("usage_mode", one_of(USAGE_MODES))
-    audience.usages.append({"usage_mode": normalised, "adgroup_ids": adgroup_ids})
+    action_mode = _enum(body, "action_mode", ACTION_MODES)
+    if action_mode == "Disconnect":
+        for adgroup_id in adgroup_ids:
+            audience.usages.pop(adgroup_id, None)
+        return ok(request)
+    usage_mode = _enum(body, "usage_mode", USAGE_MODES)
+    audience.usages.update(dict.fromkeys(adgroup_ids, usage_mode))
     return ok(request)
+
+
+def _enum(body: dict[str, Any], key: str, choices: tuple[str, ...]) -> str:
+    """A required value of `choices`; TikTok's docs spell them "Apply", clients also "APPLY"."""
+    value = body.get(key)
+    if value is None:
+        invalid(key, REQUIRED)
+    normalised = {choice.upper(): choice for choice in choices}.get(str(value).upper())
+    if normalised is None:
+        invalid(key, one_of(choices))
+    return normalised
 
 
 def _lookalike_spec(spec: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from tiktok_ads.emulator.params import (
 from tiktok_ads.emulator.validation import NOT_LIST, NOT_OBJECT, NOT_STRING, REQUIRED, one_of
 
 SEGMENT = "/open_api/v1.3/segment"
+#: Longer names are cut to 67 characters and end in "..." (TikTok's docs).
 MAX_SEGMENT_NAME = 70
 ID_SCHEMAS = (
     "EMAIL_SHA256", "PHONE_SHA256", "IDFA_SHA256", "AAID_SHA256", "IDFA_MD5", "AAID_MD5",
@@ -33,18 +34,20 @@ UserIds = dict[str, list[str]]
 
 @router.post(f"{SEGMENT}/audience")
 async def segment_audience(request: Request) -> Response:
-    """Create (name cut to 70 chars) or delete a partner audience."""
+    """Create (the default action; long names cut to 70 chars) or delete a partner audience."""
     state = emulator_state(request)
     caller = authenticate(request)
     body = await json_body(request)
     advertiser_id = advertiser(body, caller)
-    action = choice(body, "action", ("create", "delete"))
+    action = choice(body, "action", ("create", "delete"), default="create")
     book = state.audiences
     if action == "delete":
         audience = book.find(advertiser_id, identifier(body, "delete_audience_id"))
         del book.audiences[audience.audience_id]
         return ok(request)
-    name = text(body, "custom_audience_name")[:MAX_SEGMENT_NAME]
+    name = text(body, "custom_audience_name")
+    if len(name) > MAX_SEGMENT_NAME:
+        name = name[: MAX_SEGMENT_NAME - 3] + "..."
     book.check_cap(advertiser_id, state.config.max_audiences_per_advertiser)
     audience = Audience(book.new_audience_id(), advertiser_id, name, "partner", None, state.clock())
     book.add(audience)
@@ -53,18 +56,15 @@ async def segment_audience(request: Request) -> Response:
 
 @router.post(f"{SEGMENT}/mapping")
 async def segment_mapping(request: Request) -> Response:
-    """Add or remove users; each user is an array aligned by position with `id_schema`."""
+    """Add (default) or remove users; each user is an array aligned by position with `id_schema`."""
     state = emulator_state(request)
     caller = authenticate(request)
     body = await json_body(request)
     advertiser_ids = id_list(body.get("advertiser_ids"), "advertiser_ids", 1, 100)
     for advertiser_id in advertiser_ids:
         caller.require_advertiser(advertiser_id)
-    action = choice(body, "action", ("add", "delete"))
-    id_schema = nonempty_list(body.get("id_schema"), "id_schema")
-    for index, schema in enumerate(id_schema):
-        if schema not in ID_SCHEMAS:
-            invalid(f"id_schema.{index}", one_of(ID_SCHEMAS))
+    action = choice(body, "action", ("add", "delete"), default="add")
+    id_schema = _id_schema(body.get("id_schema"))
     batch = body.get("batch_data")
     if batch is None:
         invalid("batch_data", REQUIRED)
@@ -86,6 +86,19 @@ async def segment_mapping(request: Request) -> Response:
                 audience.members.difference_update(ids)
             audience.updated_at = now
     return ok(request)
+
+
+def _id_schema(value: object) -> list[str]:
+    """id_schema in upper case: TikTok takes the types in lower case too, but each only once."""
+    id_schema: list[str] = []
+    for index, schema in enumerate(nonempty_list(value, "id_schema")):
+        upper = schema.upper() if type(schema) is str else schema
+        if upper not in ID_SCHEMAS:
+            invalid(f"id_schema.{index}", one_of(ID_SCHEMAS))
+        if upper in id_schema:
+            invalid(f"id_schema.{index}", f"{upper} is repeated; each id type may appear once.")
+        id_schema.append(upper)
+    return id_schema
 
 
 def _user(

@@ -10,11 +10,9 @@ from typing import Any
 
 from tiktok_ads.emulator.audiences import AudienceBook
 from tiktok_ads.emulator.config import EmulatorConfig
+from tiktok_ads.emulator.dedup import DedupWindow
 from tiktok_ads.emulator.faults import FaultPlan
 from tiktok_ads.emulator.ratelimit import RateLimiter
-
-#: TikTok drops a repeated (pixel, event, event_id) for 48 hours after the first one.
-DEDUP_WINDOW_SECONDS = 48 * 3600
 
 Clock = Callable[[], float]
 
@@ -105,11 +103,11 @@ class EmulatorState:
         self.limits = RateLimiter()
         # Bounded: a long-running sandbox must not grow without end; the latest calls matter.
         self.requests: deque[RecordedRequest] = deque(maxlen=10_000)
+        # Newest last, at most `config.max_stored_events` (oldest dropped first). A list, not a
+        # deque, so tests can compare and index it like one.
         self.events: list[StoredEvent] = []
         self.pixels_seen: set[str] = set()
-        # Hashed keys keep a million dedup entries at tens of megabytes; a false match needs a
-        # 64-bit collision, which a test run will not meet.
-        self._dedup: dict[int, float] = {}
+        self._dedup = DedupWindow()
         self._counts: Counter[tuple[str, str]] = Counter()
 
     def reset(self) -> None:
@@ -137,25 +135,20 @@ class EmulatorState:
         """Record a validated batch, flagging what TikTok's 48 h deduplication would drop."""
         now = self.clock()
         is_test = test_event_code is not None
-        dedup = self._dedup
+        self._dedup.expire(now)
+        # Test events live in their own namespace: they never hide real conversions.
+        keys = [
+            hash((pixel_code, raw.get("event"), raw.get("event_id"), is_test))
+            if raw.get("event_id")
+            else None
+            for raw in events
+        ]
+        flags = self._dedup.flag_duplicates(keys, now, self.config.max_dedup_keys)
         store = self.config.store_events
         append = self.events.append
-        result = AcceptedBatch()
-        flags = result.flags
+        result = AcceptedBatch(flags=flags)
         self.pixels_seen.add(pixel_code)
-        for raw, event_notes in zip(events, notes, strict=True):
-            name = raw.get("event")
-            event_id = raw.get("event_id")
-            duplicate = False
-            if event_id:
-                # Test events live in their own namespace: they never hide real conversions.
-                key = hash((pixel_code, name, event_id, is_test))
-                first = dedup.get(key)
-                if first is not None and now - first < DEDUP_WINDOW_SECONDS:
-                    duplicate = True
-                else:
-                    dedup[key] = now
-            flags.append(duplicate)
+        for raw, event_notes, duplicate in zip(events, notes, flags, strict=True):
             if duplicate:
                 result.deduplicated += 1
             else:
@@ -164,8 +157,8 @@ class EmulatorState:
                 append(
                     StoredEvent(
                         pixel_code,
-                        str(name),
-                        event_id,
+                        str(raw.get("event")),
+                        raw.get("event_id"),
                         raw,
                         test_event_code,
                         duplicate,
@@ -176,10 +169,17 @@ class EmulatorState:
                         request_id,
                     )
                 )
+        if store:
+            self._drop_oldest_events()
         kind = "test" if is_test else "real"
         self._counts[(pixel_code, kind)] += result.counted
         self._counts[(pixel_code, kind + "_duplicate")] += result.deduplicated
         return result
+
+    def _drop_oldest_events(self) -> None:
+        overflow = len(self.events) - self.config.max_stored_events
+        if overflow > 0:
+            del self.events[:overflow]
 
     def delivered_events(
         self, pixel_code: str | None = None, include_test: bool = True
@@ -211,6 +211,21 @@ class EmulatorState:
             for (pixel, kind), count in self._counts.items()
             if kind in kinds and (pixel_code is None or pixel == pixel_code)
         )
+
+    def audience_members(self, audience_id: str) -> frozenset[str]:
+        """The users of one audience, by hash (lower-case hex); KeyError for an unknown id."""
+        return self.audiences.members(audience_id)
+
+    def audience_ids(
+        self, *, name: str | None = None, advertiser_id: str | None = None
+    ) -> list[str]:
+        """Ids of the audiences, oldest first, narrowed by exact name and/or advertiser."""
+        return [
+            audience.audience_id
+            for audience in self.audiences.audiences.values()
+            if (name is None or audience.name == name)
+            and (advertiser_id is None or audience.advertiser_id == advertiser_id)
+        ]
 
     def stats(self) -> dict[str, Any]:
         by_pixel: dict[str, dict[str, int]] = {}

@@ -93,7 +93,6 @@ def read_batch(body: dict[str, Any]) -> TrackBatch:
 
 def check_events(batch: TrackBatch, now: float) -> list[list[str]]:
     """Validate every event of `batch`; return each event's notes (accepted-but-odd things)."""
-    web = batch.event_source == "web"
     all_notes: list[list[str]] = []
     for i, event in enumerate(batch.data):
         if type(event) is not dict:
@@ -119,7 +118,7 @@ def check_events(batch: TrackBatch, now: float) -> list[list[str]]:
         if properties is not None:
             check_properties(properties, f"data.{i}.properties", "properties", notes)
         page = event.get("page")
-        if page is not None or web:
+        if page is not None:
             check_page(page, f"data.{i}.page")
         ldu = event.get("limited_data_use")
         if ldu is not None and type(ldu) is not bool:
@@ -204,15 +203,15 @@ def check_content(content: object, where: str) -> None:
 
 
 def check_page(page: object, where: str) -> None:
-    """`page` (required for web): an object with a string `url`."""
-    if page is None:
-        invalid(where, REQUIRED)
+    """`page`: an object whose `url` and `referrer`, when given, are strings.
+
+    Optional even for web events: TikTok accepts a web event without `page` or `page.url`
+    (Segment omits it; TikTok's own server tag sends `page` without a URL).
+    """
     if type(page) is not dict:
         invalid(where, NOT_OBJECT)
     url = page.get("url")
-    if url is None:
-        invalid(f"{where}.url", REQUIRED)
-    if type(url) is not str:
+    if url is not None and type(url) is not str:
         invalid(f"{where}.url", NOT_STRING)
     referrer = page.get("referrer")
     if referrer is not None and type(referrer) is not str:
