@@ -110,10 +110,12 @@ def build(
     clock = clock or SystemClock()
     emulator_app = None
     if sandbox:
+        from tiktok_ads.emulator import EmulatorConfig
         from tiktok_ads.emulator import create_app as create_emulator
 
         settings = sandbox_settings(settings)
-        emulator_app = create_emulator()
+        # TIKTOK_EMULATOR_* (limits, memory caps) shape the sandbox's TikTok too.
+        emulator_app = create_emulator(EmulatorConfig.from_env())
         tiktok_transport = httpx.ASGITransport(app=emulator_app)
         settings = settings.model_copy(update={"tiktok_api_base_url": "http://emulator/open_api"})
     store = SqlStore(settings.database_url)

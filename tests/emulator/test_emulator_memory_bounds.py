@@ -13,7 +13,7 @@ HOUR = 3600
 
 @pytest.fixture
 def config() -> EmulatorConfig:
-    return EmulatorConfig(max_stored_events=4, max_dedup_keys=1_000)
+    return EmulatorConfig(max_stored_events=4, max_dedup_keys=1_000, max_recorded_requests=3)
 
 
 def _events(*event_ids: str) -> dict[str, object]:
@@ -88,3 +88,19 @@ async def test_memory_stays_bounded_over_days_of_traffic(
         clock.advance(HOUR)
     assert (480, 4, 1200) == (most_keys, most_events, state.event_count())
     assert 480 == _dedup_keys(state)
+
+
+async def test_recorded_requests_keep_only_the_newest(
+    client: httpx.AsyncClient, state: EmulatorState
+) -> None:
+    """Past max_recorded_requests the oldest recorded calls (and their bodies) are dropped."""
+    for event_id in ("a", "b", "c", "d", "e"):
+        await call(client, "event/track/", _events(event_id))
+    kept = [request.json["data"][0]["event_id"] for request in state.requests]
+    assert ["c", "d", "e"] == kept
+
+
+def test_recorded_requests_cap_is_read_from_the_environment() -> None:
+    """TIKTOK_EMULATOR_MAX_RECORDED_REQUESTS sets the cap (serve --sandbox reads it too)."""
+    config = EmulatorConfig.from_env({"TIKTOK_EMULATOR_MAX_RECORDED_REQUESTS": "7"})
+    assert 7 == EmulatorState(config).requests.maxlen

@@ -22,6 +22,7 @@ ENV_VARS: dict[str, str] = {
     "TIKTOK_EMULATOR_STORE_EVENTS": "keep accepted events in memory [true]",
     "TIKTOK_EMULATOR_MAX_STORED_EVENTS": "accepted events kept, oldest dropped first [100000]",
     "TIKTOK_EMULATOR_MAX_DEDUP_KEYS": "dedup keys kept (each expires after 48 h) [1000000]",
+    "TIKTOK_EMULATOR_MAX_RECORDED_REQUESTS": "API calls kept, with their bodies [1000]",
     "TIKTOK_EMULATOR_LATENCY_MS": "delay added to every API answer [0]",
     "TIKTOK_EMULATOR_PIXEL_CODES": "comma-separated pixel codes listed by pixel/list",
     "TIKTOK_EMULATOR_MAX_UPLOAD_BYTES": "audience file size limit [52428800]",
@@ -29,6 +30,8 @@ ENV_VARS: dict[str, str] = {
 
 DEFAULT_MAX_STORED_EVENTS = 100_000
 DEFAULT_MAX_DEDUP_KEYS = 1_000_000
+# Each recorded call keeps its body (up to 1,000 events): a few hundred MB at most.
+DEFAULT_MAX_RECORDED_REQUESTS = 1_000
 
 N = TypeVar("N", int, float)
 
@@ -67,6 +70,7 @@ class EmulatorConfig:
     # dedup keys expire after TikTok's 48 h anyway; the cap only bites on bursts beyond it.
     max_stored_events: int = DEFAULT_MAX_STORED_EVENTS
     max_dedup_keys: int = DEFAULT_MAX_DEDUP_KEYS
+    max_recorded_requests: int = DEFAULT_MAX_RECORDED_REQUESTS
     latency_ms: float = 0
     # Not TikTok limits but knobs for tests: pixel/list has to list something, and a 50 MB
     # upload is too slow to exercise the size limit in a unit test.
@@ -101,6 +105,9 @@ class EmulatorConfig:
         )
         config.max_dedup_keys = _positive(
             env, "TIKTOK_EMULATOR_MAX_DEDUP_KEYS", config.max_dedup_keys
+        )
+        config.max_recorded_requests = _positive(
+            env, "TIKTOK_EMULATOR_MAX_RECORDED_REQUESTS", config.max_recorded_requests
         )
         config.latency_ms = _number(env, "TIKTOK_EMULATOR_LATENCY_MS", float, 0.0)
         config.pixel_codes = set(_split(env.get("TIKTOK_EMULATOR_PIXEL_CODES")))

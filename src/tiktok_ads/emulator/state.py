@@ -102,7 +102,7 @@ class EmulatorState:
         self.audiences = AudienceBook()
         self.limits = RateLimiter()
         # Bounded: a long-running sandbox must not grow without end; the latest calls matter.
-        self.requests: deque[RecordedRequest] = deque(maxlen=10_000)
+        self.requests: deque[RecordedRequest] = deque(maxlen=self.config.max_recorded_requests)
         # Newest last, at most `config.max_stored_events` (oldest dropped first). A list, not a
         # deque, so tests can compare and index it like one.
         self.events: list[StoredEvent] = []
