@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from tiktok_ads.domain.inbound import STANDARD_EVENT_NAMES
+
+CUSTOM_EVENT_LABEL = "custom"
+
+
+def event_type_label(event_name: str) -> str:
+    """The `event_type` label of an event: custom names are the caller's to invent, so they
+    share one value; each would otherwise add time series to every scrape, without bound."""
+    return event_name if event_name in STANDARD_EVENT_NAMES else CUSTOM_EVENT_LABEL
+
 
 class Metrics:
     def __init__(self) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from tiktok_ads.adapters.clock import Clock
-from tiktok_ads.adapters.metrics import Metrics
+from tiktok_ads.adapters.metrics import Metrics, event_type_label
 from tiktok_ads.adapters.store import ConnectionRow, DeliveryRecord, SqlStore
 from tiktok_ads.adapters.tiktok_client import TikTokClient
 from tiktok_ads.domain import ratelimit
@@ -267,11 +267,12 @@ class Dispatcher:
 
     @staticmethod
     def _count(counter: Any, pixel: str, batch: Sequence[ClaimedEvent]) -> None:
-        names: dict[str, int] = {}
+        by_label: dict[str, int] = {}
         for event in batch:
-            names[event.event_name] = names.get(event.event_name, 0) + 1
-        for name, n in names.items():
-            counter.labels(pixel, name).inc(n)
+            label = event_type_label(event.event_name)
+            by_label[label] = by_label.get(label, 0) + 1
+        for label, n in by_label.items():
+            counter.labels(pixel, label).inc(n)
 
 
 def _tiktok_item(event: ClaimedEvent) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tiktok_ads.adapters.clock import Clock
-from tiktok_ads.adapters.metrics import Metrics
+from tiktok_ads.adapters.metrics import Metrics, event_type_label
 from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.domain.events import IngestOutcome, NewEvent, Status
 from tiktok_ads.domain.inbound import IngestRules, PreparedEvent, prepare_event, tracking_switch
@@ -92,7 +92,8 @@ class IngestService:
         """One event: raises ValidationFailed (the caller's error) or Overloaded."""
         item = await self._prepare(raw)
         (outcome,) = await self._commit([item])
-        self._metrics.received.labels(item.pixel_id, item.event_name, outcome.status).inc()
+        label = event_type_label(item.event_name)
+        self._metrics.received.labels(item.pixel_id, label, outcome.status).inc()
         return _accepted(item, outcome)
 
     async def submit_many(self, raws: Sequence[object]) -> list[Accepted | Refused]:
@@ -114,7 +115,7 @@ class IngestService:
             outcomes = await self._commit(items)
             for slot, item, outcome in zip(slots, items, outcomes, strict=True):
                 results[slot] = _accepted(item, outcome)
-                counts[(item.pixel_id, item.event_name, outcome.status)] += 1
+                counts[(item.pixel_id, event_type_label(item.event_name), outcome.status)] += 1
         # No labels from refused input: it would let callers mint time series.
         counts[("", "", "rejected")] += len(results) - len(items)
         for labels, n in counts.items():
