@@ -1,8 +1,15 @@
-"""Prometheus metrics, in a registry of their own per service (never the global one)."""
+"""Prometheus metrics, in a registry of their own per service (never the global one).
+
+Under `serve --workers N` the parent sets PROMETHEUS_MULTIPROC_DIR: prometheus_client then
+keeps every value in a file per process there, and a scrape sums all the processes' files.
+"""
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from tiktok_ads.domain.inbound import STANDARD_EVENT_NAMES
 
@@ -17,6 +24,8 @@ def event_type_label(event_name: str) -> str:
 
 class Metrics:
     def __init__(self) -> None:
+        # The variable prometheus_client itself reads to keep values in files.
+        self._multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
         self.registry = CollectorRegistry(auto_describe=True)
         self.received = Counter(
             "tiktok_events_received_total",
@@ -60,12 +69,15 @@ class Metrics:
             "Events waiting or in flight",
             ["pixel_id"],
             registry=self.registry,
+            # Read from the shared database by whichever process refreshed last: its value.
+            multiprocess_mode="livemostrecent",
         )
         self.connection_healthy = Gauge(
             "tiktok_connection_healthy",
             "1 when the pixel's token works, 0 while held",
             ["pixel_id"],
             registry=self.registry,
+            multiprocess_mode="livemostrecent",
         )
 
     def set_connection_gauges(self, healthy: dict[str, bool], depth: dict[str, int]) -> None:
@@ -75,4 +87,9 @@ class Metrics:
             self.connection_healthy.labels(pixel_id).set(int(ok))
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """The text a scrape gets: with several processes, their sum, whichever answers."""
+        if self._multiprocess_dir is None:
+            return generate_latest(self.registry)
+        every_process = CollectorRegistry()
+        MultiProcessCollector(every_process, path=self._multiprocess_dir)  # type: ignore[no-untyped-call]
+        return generate_latest(every_process)
