@@ -18,7 +18,7 @@ from tiktok_ads.adapters.tiktok_client import TikTokClient
 from tiktok_ads.config import Settings
 from tiktok_ads.domain.delivery import RetryPolicy
 from tiktok_ads.domain.inbound import IngestRules
-from tiktok_ads.errors import ConfigurationError
+from tiktok_ads.errors import ConfigurationError, ValidationFailed
 from tiktok_ads.services.api_keys import ApiKeys
 from tiktok_ads.services.connections import ConnectionService
 from tiktok_ads.services.dispatch import DispatchConfig, Dispatcher
@@ -68,13 +68,17 @@ class Container:
     async def ensure_default_connection(self) -> None:
         s = self.settings
         if s.tiktok_pixel_id and s.tiktok_access_token:
-            outcome = await self.connections.adopt_environment(
-                pixel_id=s.tiktok_pixel_id,
-                access_token=s.tiktok_access_token,
-                advertiser_id=s.tiktok_advertiser_id,
-                test_mode=s.tiktok_test_mode,
-                test_event_code=s.tiktok_test_event_code,
-            )
+            try:
+                outcome = await self.connections.adopt_environment(
+                    pixel_id=s.tiktok_pixel_id,
+                    access_token=s.tiktok_access_token,
+                    advertiser_id=s.tiktok_advertiser_id,
+                    test_mode=s.tiktok_test_mode,
+                    test_event_code=s.tiktok_test_event_code,
+                )
+            except ValidationFailed as exc:
+                names = ", ".join(f"TIKTOK_{e.field.upper()}: {e.message}" for e in exc.errors)
+                raise ConfigurationError(f"the default connection is invalid: {names}") from exc
             log.info("connection of TIKTOK_PIXEL_ID %s: %s", s.tiktok_pixel_id, outcome)
 
     async def stop(self) -> None:

@@ -10,7 +10,6 @@ import pytest
 
 from tiktok_ads.domain.consent import ConsentVerdict
 from tiktok_ads.domain.inbound import (
-    STANDARD_EVENT_NAMES,
     IngestRules,
     PreparedEvent,
     prepare_event,
@@ -704,9 +703,3 @@ def test_tracking_switch(name: str, switch: str | None) -> None:
     """Each of the seed's switches governs its event names; others are always tracked."""
     assert switch == tracking_switch(name)
 
-
-def test_standard_event_names() -> None:
-    """TikTok's 22 standard web event names."""
-    expected = 22
-    assert expected == len(STANDARD_EVENT_NAMES)
-    assert {"CompletePayment", "Purchase", "ViewContent", "Lead"} <= STANDARD_EVENT_NAMES

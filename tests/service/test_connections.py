@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from tests.service.conftest import PIXEL, SEED_EVENT, TOKEN, Service, ServiceFactory
 
 from tiktok_ads.emulator import create_app as create_emulator
+from tiktok_ads.errors import ConfigurationError
 
 NEW_TOKEN = "fedcba9876543210fedcba9876543210fedcba98"
 
@@ -72,3 +74,11 @@ async def test_rotated_env_token_replaces_the_one_it_gave(
     await second.settle()
     assert "delivered" == (await second.get("/events/order_123")).json()["status"]
     assert (await second.get("/connection")).json()["healthy"]
+
+
+async def test_invalid_env_token_stops_start_up_naming_the_variable(
+    make_service: ServiceFactory,
+) -> None:
+    """A TIKTOK_ACCESS_TOKEN that cannot be a header refuses to start, naming the variable."""
+    with pytest.raises(ConfigurationError, match="TIKTOK_ACCESS_TOKEN"):
+        await make_service(tiktok_access_token="line\nbreak")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -41,11 +43,32 @@ def load_or_create_secret(secret: str | None, sqlite_path: Path | None) -> str:
             "(every machine needs the same key to read stored access tokens)"
         )
     key_file = sqlite_path.with_name(sqlite_path.name + ".key")
-    if key_file.exists():
-        return key_file.read_text().strip()
+    if not key_file.exists():
+        _create_key_file(key_file)
+    secret = key_file.read_text().strip()
+    if not secret:
+        raise ConfigurationError(
+            f"the key file {key_file} is empty (a start interrupted while writing it?): "
+            "remove it if no access token is stored yet, or set TIKTOK_ADS_SECRET_KEY"
+        )
+    return secret
+
+
+def _create_key_file(key_file: Path) -> None:
+    """A new secret, written whole to a private temporary file and then linked into place.
+
+    The link is atomic and refuses to replace a file: among processes starting together the
+    first one wins, the others read its key, and nobody ever reads a half-written file.
+    """
     key_file.parent.mkdir(parents=True, exist_ok=True)
-    generated = secrets.token_urlsafe(32)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(generated + "\n")
-    return generated
+    fd, temporary = tempfile.mkstemp(prefix=key_file.name + ".", dir=key_file.parent)  # 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, key_file)
+    finally:
+        os.unlink(temporary)
+

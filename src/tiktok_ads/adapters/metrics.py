@@ -1,14 +1,32 @@
-"""Prometheus metrics, in a registry of their own per service (never the global one)."""
+"""Prometheus metrics, in a registry of their own per service (never the global one).
+
+Under `serve --workers N` the parent sets PROMETHEUS_MULTIPROC_DIR: prometheus_client then
+keeps every value in a file per process there, and a scrape sums all the processes' files.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from tiktok_ads.domain.events import STANDARD_EVENT_NAMES
+
+CUSTOM_EVENT_LABEL = "custom"
+
+
+def event_type_label(event_name: str) -> str:
+    """The `event_type` label of an event: custom names are the caller's to invent, so they
+    share one value; each would otherwise add time series to every scrape, without bound."""
+    return event_name if event_name in STANDARD_EVENT_NAMES else CUSTOM_EVENT_LABEL
 
 
 class Metrics:
     def __init__(self) -> None:
+        # The variable prometheus_client itself reads to keep values in files.
+        self._multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
         self.registry = CollectorRegistry(auto_describe=True)
         self.received = Counter(
             "tiktok_events_received_total",
@@ -52,16 +70,19 @@ class Metrics:
             "Events waiting or in flight",
             ["pixel_id"],
             registry=self.registry,
+            # Read from the shared database by whichever process refreshed last: its value.
+            multiprocess_mode="livemostrecent",
         )
         self.connection_healthy = Gauge(
             "tiktok_connection_healthy",
             "1 when the pixel's token works, 0 while held",
             ["pixel_id"],
             registry=self.registry,
+            multiprocess_mode="livemostrecent",
         )
 
     def events_received(self, pixel_id: str, event_type: str, outcome: str, n: int = 1) -> None:
-        self.received.labels(pixel_id, event_type, outcome).inc(n)
+        self.received.labels(pixel_id, event_type_label(event_type), outcome).inc(n)
 
     def request_answered(
         self, pixel_id: str, verdict: str, code: int | None, seconds: float
@@ -72,8 +93,12 @@ class Metrics:
     def events_settled(self, outcome: str, pixel_id: str, by_type: Mapping[str, int]) -> None:
         """`outcome`: delivered, retried or failed; `by_type`: events per event name."""
         counter = {"delivered": self.delivered, "retried": self.retried, "failed": self.failed}
+        by_label: dict[str, int] = {}
         for event_type, n in by_type.items():
-            counter[outcome].labels(pixel_id, event_type).inc(n)
+            label = event_type_label(event_type)
+            by_label[label] = by_label.get(label, 0) + n
+        for label, n in by_label.items():
+            counter[outcome].labels(pixel_id, label).inc(n)
 
     def set_connection_gauges(self, healthy: dict[str, bool], depth: dict[str, int]) -> None:
         """Queue depth and health per pixel, from the database (shared by every process)."""
@@ -82,4 +107,9 @@ class Metrics:
             self.connection_healthy.labels(pixel_id).set(int(ok))
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """The text a scrape gets: with several processes, their sum, whichever answers."""
+        if self._multiprocess_dir is None:
+            return generate_latest(self.registry)
+        every_process = CollectorRegistry()
+        MultiProcessCollector(every_process, path=self._multiprocess_dir)  # type: ignore[no-untyped-call]
+        return generate_latest(every_process)

@@ -24,6 +24,14 @@ SETTLED_STATUSES = (Status.DELIVERED.value, Status.FAILED.value, Status.SKIPPED.
 # must land every retry inside it.
 DEDUP_WINDOW_SECONDS = 48 * 3600
 
+# TikTok's standard web events (tiktok-api.md §2); any other name is a custom event.
+STANDARD_EVENT_NAMES: frozenset[str] = frozenset({
+    "AddPaymentInfo", "AddToCart", "AddToWishlist", "ApplicationApproval", "ClickButton",
+    "CompletePayment", "CompleteRegistration", "Contact", "CustomizeProduct", "Download",
+    "FindLocation", "InitiateCheckout", "Lead", "PlaceAnOrder", "Purchase", "Schedule", "Search",
+    "StartTrial", "SubmitApplication", "SubmitForm", "Subscribe", "ViewContent",
+})  # fmt: skip
+
 # Lower sends first when the daily cap is near: money first, page views last.
 _PRIORITY = {
     "CompletePayment": 0,

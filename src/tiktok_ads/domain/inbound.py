@@ -31,12 +31,6 @@ from tiktok_ads.domain.properties import MAX_CONTENTS as MAX_CONTENTS
 from tiktok_ads.domain.properties import read_properties
 from tiktok_ads.errors import EventInvalid, FieldError, UserDataInvalid, ValidationFailed
 
-STANDARD_EVENT_NAMES: frozenset[str] = frozenset({
-    "AddPaymentInfo", "AddToCart", "AddToWishlist", "ApplicationApproval", "ClickButton",
-    "CompletePayment", "CompleteRegistration", "Contact", "CustomizeProduct", "Download",
-    "FindLocation", "InitiateCheckout", "Lead", "PlaceAnOrder", "Purchase", "Schedule", "Search",
-    "StartTrial", "SubmitApplication", "SubmitForm", "Subscribe", "ViewContent",
-})  # fmt: skip
 # The seed's `events` switches (TIKTOK_TRACK_*) and the names each one governs.
 _SWITCH_OF_EVENT = {
     "CompletePayment": "purchases",

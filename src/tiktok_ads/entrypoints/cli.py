@@ -122,6 +122,13 @@ def serve(
     if workers > 1:
         if sandbox:
             raise click.UsageError("--sandbox runs in one process: drop --workers")
+        from tiktok_ads.adapters.crypto import load_or_create_secret
+        from tiktok_ads.errors import ConfigurationError
+
+        try:  # the key file too is made once here: the children only read it
+            load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path())
+        except ConfigurationError as exc:
+            raise click.ClickException(str(exc)) from exc
         if settings.is_sqlite:
             # Migrate once here, not in N processes racing at start-up.
             asyncio.run(_migrate(settings))

@@ -2,14 +2,19 @@
 
 The kernel spreads connections across the sockets; a shared accept socket (uvicorn's own
 --workers) let one busy process take every keep-alive connection while the others idled.
+The children keep their metrics in files of a fresh directory (PROMETHEUS_MULTIPROC_DIR), so
+/metrics counts every process, whichever one answers the scrape.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
+import tempfile
+from multiprocessing.connection import wait
 from types import FrameType
 
 
@@ -39,7 +44,21 @@ def _child(host: str, port: int, log_level: str) -> None:
 
 
 def serve_processes(host: str, port: int, workers: int, log_level: str) -> None:
+    """Start the children with a fresh metrics directory; remove it when they are all gone."""
+    metrics_dir = tempfile.mkdtemp(prefix="tiktok-ads-metrics-")
+    # Set before the children start: prometheus_client reads it when they import it.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        _run_children(host, port, workers, log_level, metrics_dir)
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _run_children(host: str, port: int, workers: int, log_level: str, metrics_dir: str) -> None:
     """Start the children, pass SIGTERM/SIGINT on, and wait for all of them."""
+    from prometheus_client.multiprocess import mark_process_dead
+
     context = multiprocessing.get_context("spawn")
     children = [
         context.Process(target=_child, args=(host, port, log_level), name=f"serve-{i}")
@@ -55,5 +74,12 @@ def serve_processes(host: str, port: int, workers: int, log_level: str) -> None:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    for child in children:
-        child.join()
+    running = list(children)
+    while running:
+        ready = wait([child.sentinel for child in running])
+        for ended in [child for child in running if child.sentinel in ready]:
+            running.remove(ended)
+            ended.join()
+            if ended.pid is not None:
+                # Its gauges leave the scrape; its counters stay in the sums.
+                mark_process_dead(ended.pid, metrics_dir)  # type: ignore[no-untyped-call]

@@ -11,8 +11,36 @@ from tiktok_ads.services.ports import Clock, ConnectionStore, TokenSealer
 
 log = logging.getLogger(__name__)
 
-_PIXEL = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_PIXEL = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# A token travels in the Access-Token header: printable ASCII without spaces, or httpx
+# refuses the header on every delivery.
+_ACCESS_TOKEN = re.compile(r"[\x21-\x7e]{1,512}")
+_MAX_LABEL_CHARS = 64  # advertiser_id and test_event_code: TikTok's are far shorter
 _CACHE_SECONDS = 5.0
+
+
+def _connection_errors(
+    pixel_id: str,
+    access_token: str,
+    advertiser_id: str | None,
+    test_mode: bool,
+    test_event_code: str | None,
+) -> list[FieldError]:
+    errors = []
+    if not _PIXEL.fullmatch(pixel_id or ""):
+        errors.append(FieldError("pixel_id", "must be 1-64 letters, digits, '-' or '_'"))
+    if not _ACCESS_TOKEN.fullmatch(access_token or ""):
+        errors.append(
+            FieldError("access_token", "must be 1-512 printable ASCII characters without spaces")
+        )
+    for name, value in (("advertiser_id", advertiser_id), ("test_event_code", test_event_code)):
+        if value is not None and (not value.isprintable() or len(value) > _MAX_LABEL_CHARS):
+            errors.append(
+                FieldError(name, f"must be at most {_MAX_LABEL_CHARS} printable characters")
+            )
+    if test_mode and not test_event_code:
+        errors.append(FieldError("test_event_code", "is required when test_mode is true"))
+    return errors
 
 
 class ConnectionService:
@@ -33,20 +61,17 @@ class ConnectionService:
         make_default: bool = False,
         configured_from: str = "api",
     ) -> ConnectionRow:
-        errors = []
-        if not _PIXEL.match(pixel_id or ""):
-            errors.append(FieldError("pixel_id", "must be 1-64 letters, digits, '-' or '_'"))
-        if not access_token or not access_token.strip() or len(access_token) > 512:
-            errors.append(FieldError("access_token", "must be a non-empty token"))
-        if test_mode and not test_event_code:
-            errors.append(FieldError("test_event_code", "is required when test_mode is true"))
+        access_token = (access_token or "").strip()
+        errors = _connection_errors(
+            pixel_id, access_token, advertiser_id, test_mode, test_event_code
+        )
         if errors:
             raise EventInvalid(errors)
         if not make_default and await self._store.get_connection(None) is None:
             make_default = True  # the first connection is the default one
         row = await self._store.upsert_connection(
             pixel_id=pixel_id,
-            access_token_enc=self._cipher.encrypt(access_token.strip()),
+            access_token_enc=self._cipher.encrypt(access_token),
             advertiser_id=advertiser_id,
             test_mode=test_mode,
             test_event_code=test_event_code,
