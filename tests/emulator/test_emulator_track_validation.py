@@ -144,7 +144,6 @@ EVENT_CASES = [
         123,
         "Invalid value for data.0.properties.order_id: not a valid string.",
     ),
-    ("page", DELETE, "Invalid value for data.0.page: missing data for required field."),
     ("page", "https://shop.example", "Invalid value for data.0.page: not a valid object."),
     ("page.url", DELETE, "Invalid value for data.0.page.url: missing data for required field."),
     ("page.url", 5, "Invalid value for data.0.page.url: not a valid string."),

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+_LIST_INDEX = re.compile(r"\.\d+(?=\.|$)")
 
 
 class Metrics:
@@ -57,6 +61,17 @@ class Metrics:
             ["pixel_id"],
             registry=self.registry,
         )
+        self.dropped_fields = Counter(
+            "tiktok_ads_dropped_fields_total",
+            "Invalid optional details (personal identifiers, context) left out of accepted events",
+            ["field"],
+            registry=self.registry,
+        )
+
+    def count_dropped_field(self, field: str) -> None:
+        """Count one dropped field; list indexes go (`user.email.3` → `user.email`), so the
+        label keeps to the fixed set of field names the ingest checks."""
+        self.dropped_fields.labels(_LIST_INDEX.sub("", field)).inc()
 
     def set_connection_gauges(self, healthy: dict[str, bool], depth: dict[str, int]) -> None:
         """Queue depth and health per pixel, from the database (shared by every process)."""

@@ -93,7 +93,6 @@ def read_batch(body: dict[str, Any]) -> TrackBatch:
 
 def check_events(batch: TrackBatch, now: float) -> list[list[str]]:
     """Validate every event of `batch`; return each event's notes (accepted-but-odd things)."""
-    web = batch.event_source == "web"
     all_notes: list[list[str]] = []
     for i, event in enumerate(batch.data):
         if type(event) is not dict:
@@ -119,7 +118,7 @@ def check_events(batch: TrackBatch, now: float) -> list[list[str]]:
         if properties is not None:
             check_properties(properties, f"data.{i}.properties", "properties", notes)
         page = event.get("page")
-        if page is not None or web:
+        if page is not None:  # optional, web events too (tiktok-api.md §10)
             check_page(page, f"data.{i}.page")
         ldu = event.get("limited_data_use")
         if ldu is not None and type(ldu) is not bool:
@@ -204,7 +203,7 @@ def check_content(content: object, where: str) -> None:
 
 
 def check_page(page: object, where: str) -> None:
-    """`page` (required for web): an object with a string `url`."""
+    """`page`, when sent: an object with a string `url`."""
     if page is None:
         invalid(where, REQUIRED)
     if type(page) is not dict:

@@ -98,6 +98,9 @@ class EventAccepted(BaseModel):
     message: str
     reason: str | None = None
     request_id: str | None = None
+    warnings: list[dict[str, str]] | None = Field(
+        None, description="Invalid optional details left out of the event: field and message"
+    )
 
 
 class BatchResult(BaseModel):
@@ -106,6 +109,9 @@ class BatchResult(BaseModel):
     status: Literal["queued", "duplicate", "skipped", "rejected"]
     errors: list[dict[str, str]] = []
     reason: str | None = None
+    warnings: list[dict[str, str]] | None = Field(
+        None, description="Invalid optional details left out of the event: field and message"
+    )
 
 
 class BatchAccepted(BaseModel):
