@@ -201,7 +201,10 @@ def test_full_event_payload() -> None:
             "description": "two tickets",
             "shop_id": "s1",
         },
-        "page": {"url": "https://shop.example/p?ttclid=E.C.P.page", "referrer": "https://www.tiktok.com/"},
+        "page": {
+            "url": "https://shop.example/p?ttclid=E.C.P.page",
+            "referrer": "https://www.tiktok.com/",
+        },
         "limited_data_use": True,
     }
     prepared = prepare(body, IngestRules(default_phone_region="RO"))
@@ -424,7 +427,7 @@ NOT_A_URL = "not an absolute http(s) URL of at most 2048 characters"
 def test_user_data_rules_in_strict_mode(
     user: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:
-    """Strict mode: bad user data refuses the event naming its field (list items by index), 40003."""
+    """Strict mode: bad user data refuses the event naming each field (list items by index)."""
     failure = refusal(with_user(**user), STRICT)
     assert isinstance(failure, UserDataInvalid)
     assert failure.code == 40003
@@ -505,6 +508,8 @@ def test_blank_user_values_are_ignored() -> None:
          [("properties.contents.0.quantity", "must be an integer ≥ 1")]),
         ({"contents": [{"content_id": "a", "quantity": "2"}]},
          [("properties.contents.0.quantity", "must be an integer ≥ 1")]),
+        ({"contents": [{"content_id": "a", "quantity": 2**31}]},
+         [("properties.contents.0.quantity", "must be at most 2147483647")]),
         ({"contents": [{"content_id": "a", "price": -0.01}]},
          [("properties.contents.0.price", "must be a finite number ≥ 0")]),
         ({"contents": [{"content_id": "a", "content_name": 5}]},
@@ -705,4 +710,3 @@ def test_granted_consent_forms() -> None:
 def test_tracking_switch(name: str, switch: str | None) -> None:
     """Each of the seed's switches governs its event names; others are always tracked."""
     assert switch == tracking_switch(name)
-
