@@ -129,7 +129,8 @@ async def test_strict_mode_refuses_bad_user_data_and_context(
     for change, code, field in cases:
         response = await service.post("/events", {**SEED_EVENT, **change})
         body = response.json()
-        assert (422, code, field) == (response.status_code, body["code"], body["errors"][0]["field"])
+        actual = (response.status_code, body["code"], body["errors"][0]["field"])
+        assert (422, code, field) == actual
     assert {} == (await service.get("/stats")).json()["by_status"]
 
 

@@ -195,9 +195,7 @@ class IngestService:
                     self._queue.task_done()
 
 
-def _accepted(
-    item: NewEvent, outcome: IngestOutcome, warnings: tuple[FieldError, ...]
-) -> Accepted:
+def _accepted(item: NewEvent, outcome: IngestOutcome, warnings: tuple[FieldError, ...]) -> Accepted:
     return Accepted(
         event_id=item.event_id,
         pixel_id=item.pixel_id,
