@@ -44,8 +44,10 @@ class PropertiesIn(BaseModel):
 
 
 class ContextIn(BaseModel):
-    page_url: str | None = None
-    referrer: str | None = None
+    page_url: str | None = Field(
+        None, description="Absolute http(s) URL; anything else is left out with a warning"
+    )
+    referrer: str | None = Field(None, description="Absolute http(s) URL, as page_url")
     user_agent: str | None = None
     ip: str | None = None
     locale: str | None = None
