@@ -18,7 +18,6 @@ from tiktok_ads.errors import FieldError
 
 MAX_URL_CHARS = 2048
 _WEB_SCHEMES = ("http", "https")
-_NOT_IN_URLS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _CANONICAL_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 
@@ -44,14 +43,18 @@ def read_context(context: dict[str, Any], errors: list[FieldError]) -> EventCont
 
 def _is_web_url(value: str) -> bool:
     """An absolute http(s) URL with a host, at most 2,048 characters, no whitespace."""
-    if len(value) > MAX_URL_CHARS or _NOT_IN_URLS.search(value):
+    # isprintable() refuses control characters and every whitespace but the plain space.
+    if len(value) > MAX_URL_CHARS or " " in value or not value.isprintable():
         return False
     try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 -- reading it raises ValueError for a port that is no number
+        parts = urlsplit(value)  # memoised by the standard library
+        if parts.scheme not in _WEB_SCHEMES or not parts.hostname:
+            return False
+        if ":" in parts.netloc:
+            parts.port  # noqa: B018 -- reading it raises ValueError for a port that is no number
     except ValueError:
         return False
-    return parts.scheme in _WEB_SCHEMES and bool(parts.hostname)
+    return True
 
 
 def _web_url(context: dict[str, Any], key: str, errors: list[FieldError]) -> str | None:
