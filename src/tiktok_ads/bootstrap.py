@@ -136,6 +136,7 @@ def build(
     rules = IngestRules(
         default_phone_region=settings.tiktok_default_phone_region,
         attribution_window_days=settings.tiktok_attribution_window_days,
+        strict_user_data=settings.tiktok_ads_strict_user_data,
     )
     ingest = IngestService(
         store=store,

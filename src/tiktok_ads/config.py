@@ -42,9 +42,12 @@ class Settings(BaseSettings):
     tiktok_default_phone_region: str | None = None
     tiktok_attribution_window_days: int = Field(default=28, ge=1, le=90)
 
-    # TikTok needs page.url on web events; events without context.page_url get this one
-    # (a box-office sale, say). Unset: such events are refused, naming context.page_url.
+    # Events without a (valid) context.page_url get this page.url when set; TikTok accepts web
+    # events without one, so unset they are sent without a page.
     tiktok_default_page_url: str | None = None
+    # true: an invalid personal identifier or context detail refuses the event (40003 / 40002)
+    # instead of being dropped with a warning; for shops checking their integration.
+    tiktok_ads_strict_user_data: bool = False
 
     tiktok_ads_max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     # How long IP address and user agent stay after an event is settled (delivered/failed).

@@ -9,16 +9,12 @@ from uuid import UUID
 import pytest
 
 from tiktok_ads.domain.consent import ConsentVerdict
-from tiktok_ads.domain.inbound import (
-    IngestRules,
-    PreparedEvent,
-    prepare_event,
-    tracking_switch,
-)
+from tiktok_ads.domain.inbound import IngestRules, PreparedEvent, prepare_event, tracking_switch
 from tiktok_ads.errors import EventInvalid, UserDataInvalid, ValidationFailed
 
 NOW = 1_705_326_700.0  # 100 s after the seed's event_time
 RULES = IngestRules()
+STRICT = IngestRules(strict_user_data=True)
 EMAIL_HASH = "e233d4a29013e9d87150c6237c6777bedf379ebf1acdc5d6126fec7e8bb74fb5"  # customer@...
 OTHER_EMAIL_HASH = "686b5e4cf4f963adf8f51468a48028ef8d15bd02fa335f821279a3d1678c9615"  # bob@...
 PHONE_HASH = "bc4d7e7d07c12f4ef1c15e16cbdf0c19868e561bff2f2a5a14ba770f97220d67"  # +40721234567
@@ -205,7 +201,10 @@ def test_full_event_payload() -> None:
             "description": "two tickets",
             "shop_id": "s1",
         },
-        "page": {"url": "https://shop.example/p?ttclid=E.C.P.page", "referrer": "https://www.tiktok.com/"},
+        "page": {
+            "url": "https://shop.example/p?ttclid=E.C.P.page",
+            "referrer": "https://www.tiktok.com/",
+        },
         "limited_data_use": True,
     }
     prepared = prepare(body, IngestRules(default_phone_region="RO"))
@@ -406,6 +405,7 @@ def test_pixel_id_must_be_a_non_empty_string(raw: object) -> None:
 
 
 NOT_AN_EMAIL = "not an email address (expected name@domain.tld)"
+NOT_A_URL = "not an absolute http(s) URL of at most 2048 characters"
 
 
 @pytest.mark.parametrize(
@@ -424,18 +424,20 @@ NOT_AN_EMAIL = "not an email address (expected name@domain.tld)"
         ({"ttclid": 5}, [("user.ttclid", "must be a string")]),
     ],
 )  # fmt: skip
-def test_user_data_rules(user: dict[str, Any], expected: list[tuple[str, str]]) -> None:
-    """Bad user data names its field (list items by index) with code 40003."""
-    failure = refusal(with_user(**user))
+def test_user_data_rules_in_strict_mode(
+    user: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    """Strict mode: bad user data refuses the event naming each field (list items by index)."""
+    failure = refusal(with_user(**user), STRICT)
     assert isinstance(failure, UserDataInvalid)
     assert failure.code == 40003
     actual = [(e.field, e.message, e.code) for e in failure.errors]
     assert [(field, message, 40003) for field, message in expected] == actual
 
 
-def test_user_must_be_an_object() -> None:
-    """A `user` that is not an object is user data gone wrong."""
-    failure = refusal(event(user="customer@example.com"))
+def test_user_must_be_an_object_in_strict_mode() -> None:
+    """Strict mode: a `user` that is not an object is user data gone wrong (40003)."""
+    failure = refusal(event(user="customer@example.com"), STRICT)
     assert (UserDataInvalid, [("user", "must be an object", 40003)]) == (
         type(failure),
         [(e.field, e.message, e.code) for e in failure.errors],
@@ -443,11 +445,12 @@ def test_user_must_be_an_object() -> None:
 
 
 def test_national_phone_without_region() -> None:
-    """A national number without TIKTOK_DEFAULT_PHONE_REGION is refused, saying so."""
-    (error,) = refusal(with_user(phone="0721 234 567")).errors
-    expected = ("user.phone", 40003)
-    assert expected == (error.field, error.code)
-    assert "TIKTOK_DEFAULT_PHONE_REGION" in error.message
+    """A national number without TIKTOK_DEFAULT_PHONE_REGION is dropped, the warning says why."""
+    prepared = prepare(with_user(phone="0721 234 567"))
+    (warning,) = prepared.warnings
+    assert "user.phone" == warning.field
+    assert "TIKTOK_DEFAULT_PHONE_REGION" in warning.message
+    assert "user" not in prepared.payload
 
 
 def test_national_phone_with_region() -> None:
@@ -505,6 +508,8 @@ def test_blank_user_values_are_ignored() -> None:
          [("properties.contents.0.quantity", "must be an integer ≥ 1")]),
         ({"contents": [{"content_id": "a", "quantity": "2"}]},
          [("properties.contents.0.quantity", "must be an integer ≥ 1")]),
+        ({"contents": [{"content_id": "a", "quantity": 2**31}]},
+         [("properties.contents.0.quantity", "must be at most 2147483647")]),
         ({"contents": [{"content_id": "a", "price": -0.01}]},
          [("properties.contents.0.price", "must be a finite number ≥ 0")]),
         ({"contents": [{"content_id": "a", "content_name": 5}]},
@@ -550,11 +555,15 @@ def test_no_properties_means_no_properties_key() -> None:
         ({"ip": 17}, [("context.ip", "must be a string")]),
         ({"user_agent": ["x"]}, [("context.user_agent", "must be a string")]),
         ({"page_url": 1}, [("context.page_url", "must be a string")]),
+        ({"page_url": "("}, [("context.page_url", NOT_A_URL)]),
+        ({"referrer": "www.tiktok.com"}, [("context.referrer", NOT_A_URL)]),
     ],
 )
-def test_context_rules(context: dict[str, Any], expected: list[tuple[str, str]]) -> None:
-    """Bad context fields name their field with code 40002."""
-    failure = refusal(event(context=context))
+def test_context_rules_in_strict_mode(
+    context: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    """Strict mode: bad context fields refuse the event naming their field, code 40002."""
+    failure = refusal(event(context=context), STRICT)
     assert isinstance(failure, EventInvalid)
     assert expected == [(e.field, e.message) for e in failure.errors]
     assert all(e.code == 40002 for e in failure.errors)
@@ -574,7 +583,6 @@ def test_ip_normalised(raw: str, expected: str) -> None:
     [
         (event(limited_data_use="yes"), "limited_data_use"),
         (event(properties=[1]), "properties"),
-        (event(context="x"), "context"),
         (event(consent="maybe"), "consent"),
         (event(consent={"ad_storage": "no"}), "consent.ad_storage"),
     ],
@@ -596,30 +604,30 @@ def test_body_must_be_an_object(body: object) -> None:
 
 
 def test_every_error_is_collected() -> None:
-    """All problems of an event come back at once; mixed ones make it EventInvalid."""
+    """All problems of an event come back at once; bad user data is among them when strict."""
     body = event(
         event_type="",
         event_time="soon",
         user={"email": "nope", "phone": ["+40721234567", 1]},
         properties={"value": 1, "currency": "XYZ"},
     )
-    failure = refusal(body)
+    failure = refusal(body, STRICT)
     assert isinstance(failure, EventInvalid)
     expected = [
-        "event_type",
-        "event_time",
-        "user.email",
-        "user.phone.1",
-        "properties.currency",
+        ("event_type", 40002),
+        ("event_time", 40002),
+        ("user.email", 40003),
+        ("user.phone.1", 40003),
+        ("properties.currency", 40002),
     ]
-    assert expected == [e.field for e in failure.errors]
-    expected = [40002, 40002, 40003, 40003, 40002]
-    assert expected == [e.code for e in failure.errors]
+    assert expected == [(e.field, e.code) for e in failure.errors]
+    expected = [("event_type", 40002), ("event_time", 40002), ("properties.currency", 40002)]
+    assert expected == [(e.field, e.code) for e in refusal(body).errors]
 
 
 def test_only_user_errors_make_user_data_invalid() -> None:
-    """When every error is about user data the refusal is UserDataInvalid, code 40003."""
-    failure = refusal(with_user(email="nope", phone="x"))
+    """Strict mode: when every error is about user data the refusal is UserDataInvalid, 40003."""
+    failure = refusal(with_user(email="nope", phone="x"), STRICT)
     assert (UserDataInvalid, 40003) == (type(failure), failure.code)
     expected = ["user.email", "user.phone"]
     assert expected == [e.field for e in failure.errors]
@@ -702,4 +710,3 @@ def test_granted_consent_forms() -> None:
 def test_tracking_switch(name: str, switch: str | None) -> None:
     """Each of the seed's switches governs its event names; others are always tracked."""
     assert switch == tracking_switch(name)
-

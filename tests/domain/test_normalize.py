@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+
 import pytest
 
-from tiktok_ads.domain.consent import ConsentVerdict, read_consent
 from tiktok_ads.domain.currencies import TIKTOK_CURRENCIES
 from tiktok_ads.domain.normalize import (
     hash_email,
@@ -12,12 +14,10 @@ from tiktok_ads.domain.normalize import (
     hash_name,
     hash_phone,
     hash_zip,
-    is_sha256_hex,
     normalize_phone,
-    normalize_place,
     ttclid_from_url,
 )
-from tiktok_ads.errors import EventInvalid, FieldError
+from tiktok_ads.emulator.validation import CURRENCIES as EMULATOR_CURRENCIES
 
 EMAIL_VECTOR = "848a771458438fc2ec420560d769fb9b9b86851ee338ec56517baabd79d3bb4f"
 PHONE_VECTOR = "9f7ec22d72092cd3c0b58726ed9c2d91b92e51a3f29837508fb2948bb22dd2fd"
@@ -44,35 +44,26 @@ def test_external_id_vector() -> None:
 
 
 def test_external_id_is_trimmed_but_keeps_its_case() -> None:
-    """Only surrounding whitespace goes; ids are case-sensitive."""
-    expected = EXTERNAL_ID_VECTOR
-    assert expected == hash_external_id("  user_123\t")
-    expected = EXTERNAL_ID_VECTOR
-    assert expected != hash_external_id("USER_123")
+    """Only surrounding whitespace goes; ids are case-sensitive, so case changes the hash."""
+    expected = [EXTERNAL_ID_VECTOR, hashlib.sha256(b"USER_123").hexdigest()]
+    assert expected == [hash_external_id("  user_123\t"), hash_external_id("USER_123")]
 
 
 @pytest.mark.parametrize(
-    "hasher",
-    [hash_email, hash_external_id, hash_name, hash_zip, lambda raw: hash_phone(raw, None)],
+    ("hasher", "vector"),
+    [
+        (hash_email, EMAIL_VECTOR),
+        (lambda raw: hash_phone(raw, None), PHONE_VECTOR),
+        (lambda raw: hash_phone(raw, "RO"), PHONE_VECTOR),
+        (hash_external_id, EXTERNAL_ID_VECTOR),
+        (hash_name, EMAIL_VECTOR),
+        (hash_zip, EXTERNAL_ID_VECTOR),
+    ],
 )
-def test_hashes_pass_through_lower_cased(hasher: object) -> None:
+def test_hashes_pass_through_lower_cased(hasher: Callable[[str], str], vector: str) -> None:
     """A value that already is 64 hex characters is lower-cased, never hashed twice."""
-    assert callable(hasher)
-    expected = EMAIL_VECTOR
-    assert expected == hasher("  " + EMAIL_VECTOR.upper() + " ")
-
-
-def test_is_sha256_hex() -> None:
-    """Exactly 64 hex characters, either case, is a hash; anything else is not."""
-    expected = [True, True, False, False, False]
-    actual = [
-        is_sha256_hex(EMAIL_VECTOR),
-        is_sha256_hex(EMAIL_VECTOR.upper()),
-        is_sha256_hex(EMAIL_VECTOR[:-1]),
-        is_sha256_hex(EMAIL_VECTOR[:-1] + "g"),
-        is_sha256_hex("0x" + EMAIL_VECTOR[2:]),
-    ]
-    assert expected == actual
+    expected = vector
+    assert expected == hasher("  " + vector.upper() + " ")
 
 
 @pytest.mark.parametrize(
@@ -142,12 +133,6 @@ def test_hash_zip_drops_spaces() -> None:
     assert expected == hash_zip(" SW1A 1AA ")
 
 
-def test_normalize_place_is_raw_lower_case() -> None:
-    """City, state and country are trimmed and lower-cased, not hashed."""
-    expected = "bucharest"
-    assert expected == normalize_place("  Bucharest ")
-
-
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
@@ -165,49 +150,6 @@ def test_ttclid_from_url(url: str, expected: str | None) -> None:
     assert expected == ttclid_from_url(url)
 
 
-def test_currency_list() -> None:
-    """TikTok's currency list holds the usual suspects and only 3-letter codes."""
-    assert {"EUR", "USD", "RON", "GBP"} <= TIKTOK_CURRENCIES
-    expected = 62
-    assert expected == len(TIKTOK_CURRENCIES)
-    assert all(len(code) == 3 and code.isupper() for code in TIKTOK_CURRENCIES)
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        (None, ConsentVerdict(True, None)),
-        (True, ConsentVerdict(True, None)),
-        (False, ConsentVerdict(False, "consent denied")),
-        ({}, ConsentVerdict(True, None)),
-        ({"ad_storage": "granted", "ad_user_data": "granted"}, ConsentVerdict(True, None)),
-        ({"ad_user_data": "denied"}, ConsentVerdict(False, "consent denied: ad_user_data")),
-        ({"ad_storage": "denied"}, ConsentVerdict(False, "consent denied: ad_storage")),
-        (
-            {"ad_storage": "denied", "ad_user_data": "denied"},
-            ConsentVerdict(False, "consent denied: ad_user_data, ad_storage"),
-        ),
-        ({"ad_storage": "granted", "analytics_storage": "denied"}, ConsentVerdict(True, None)),
-    ],
-)
-def test_read_consent(raw: object, expected: ConsentVerdict) -> None:
-    """Booleans and Google Consent Mode objects give a verdict; absent means granted."""
-    assert expected == read_consent(raw)
-
-
-@pytest.mark.parametrize(
-    ("raw", "field"),
-    [
-        ("yes", "consent"),
-        (1, "consent"),
-        ([], "consent"),
-        ({"ad_storage": "Denied"}, "consent.ad_storage"),
-        ({"ad_user_data": True}, "consent.ad_user_data"),
-    ],
-)
-def test_unreadable_consent_is_a_field_error(raw: object, field: str) -> None:
-    """Anything but a boolean or a well-formed Consent Mode object names the field."""
-    with pytest.raises(EventInvalid) as caught:
-        read_consent(raw)
-    assert [field] == [error.field for error in caught.value.errors]
-    assert all(isinstance(error, FieldError) for error in caught.value.errors)
+def test_currencies_are_the_ones_tiktok_accepts() -> None:
+    """Our currency list is the emulator's (TikTok's): what we accept, TikTok accepts."""
+    assert EMULATOR_CURRENCIES == TIKTOK_CURRENCIES

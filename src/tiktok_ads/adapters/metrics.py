@@ -7,6 +7,7 @@ keeps every value in a file per process there, and a scrape sums all the process
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -21,6 +22,8 @@ def event_type_label(event_name: str) -> str:
     """The `event_type` label of an event: custom names are the caller's to invent, so they
     share one value; each would otherwise add time series to every scrape, without bound."""
     return event_name if event_name in STANDARD_EVENT_NAMES else CUSTOM_EVENT_LABEL
+
+_LIST_INDEX = re.compile(r"\.\d+(?=\.|$)")
 
 
 class Metrics:
@@ -80,6 +83,17 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="livemostrecent",
         )
+        self.dropped_fields = Counter(
+            "tiktok_ads_dropped_fields_total",
+            "Invalid optional details (personal identifiers, context) left out of accepted events",
+            ["field"],
+            registry=self.registry,
+        )
+
+    def count_dropped_field(self, field: str) -> None:
+        """Count one dropped field; list indexes go (`user.email.3` → `user.email`), so the
+        label keeps to the fixed set of field names the ingest checks."""
+        self.dropped_fields.labels(_LIST_INDEX.sub("", field)).inc()
 
     def events_received(self, pixel_id: str, event_type: str, outcome: str, n: int = 1) -> None:
         self.received.labels(pixel_id, event_type_label(event_type), outcome).inc(n)

@@ -2,7 +2,9 @@
 TikTok's Events API 2.0 `data[]` item: `prepare_event`, the ingest hot path.
 
 Hand-written checks rather than a model per event: this runs ~25,000 times a second. Every
-problem is collected before raising, so a caller hears of all of them at once.
+problem is collected before raising, so a caller hears of all of them at once. A bad optional
+detail (a mistyped email, a page URL of "(") never costs the event: it is dropped and reported
+as a warning, unless the rules ask for strict checking.
 """
 
 from __future__ import annotations
@@ -11,24 +13,15 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
-from ipaddress import ip_address
 from typing import Any
 from uuid import uuid4
 
 from tiktok_ads.domain.consent import GRANTED, ConsentVerdict, read_consent
-from tiktok_ads.domain.fields import MAX_IDS_PER_KEY as MAX_IDS_PER_KEY
-from tiktok_ads.domain.fields import USER_CODE, fail, hashes, section, text
-from tiktok_ads.domain.normalize import (
-    hash_email,
-    hash_external_id,
-    hash_name,
-    hash_phone,
-    hash_zip,
-    ttclid_from_url,
-)
-from tiktok_ads.domain.properties import MAX_CONTENTS as MAX_CONTENTS
+from tiktok_ads.domain.context import read_context
+from tiktok_ads.domain.fields import USER_CODE, fail, section
+from tiktok_ads.domain.normalize import ttclid_from_url
 from tiktok_ads.domain.properties import read_properties
+from tiktok_ads.domain.user_data import read_user
 from tiktok_ads.errors import EventInvalid, FieldError, UserDataInvalid, ValidationFailed
 
 # The seed's `events` switches (TIKTOK_TRACK_*) and the names each one governs.
@@ -49,10 +42,7 @@ MATCH_KEYS = (
 MAX_EVENT_NAME_CHARS = 100
 MAX_EVENT_ID_CHARS = 128
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_CANONICAL_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 _MS_THRESHOLD = 10**12  # 13 digits: a Unix time in milliseconds (seconds reach that in 33658)
-_HASHED_USER_TEXT = (("first_name", hash_name), ("last_name", hash_name), ("zip_code", hash_zip))
 
 
 def tracking_switch(event_name: str) -> str | None:
@@ -67,11 +57,17 @@ class IngestRules:
     default_phone_region: str | None = None
     attribution_window_days: int = 28
     max_future_seconds: int = 300
+    # True: a bad personal identifier refuses the event (40003), a bad context detail too
+    # (40002); False: they are dropped and reported as warnings.
+    strict_user_data: bool = False
 
 
 @dataclass(slots=True)
 class PreparedEvent:
-    """An accepted event: TikTok's payload (hashed, no ip / user agent) and what we index."""
+    """An accepted event: TikTok's payload (hashed, no ip / user agent) and what we index.
+
+    What is personal defaults to empty: an event without consent carries only its metadata.
+    """
 
     pixel_id: str | None
     event_name: str
@@ -79,23 +75,27 @@ class PreparedEvent:
     event_id_generated: bool
     event_time: int
     payload: dict[str, Any]
-    ip: str | None
-    user_agent: str | None
     consent: ConsentVerdict
     limited_data_use: bool
-    match_keys: tuple[str, ...]
-    identity_hashes: tuple[str, ...]
-    ttclid: str | None
-    ttp: str | None
-    value: float | None
-    currency: str | None
+    ip: str | None = None
+    user_agent: str | None = None
+    match_keys: tuple[str, ...] = ()
+    identity_hashes: tuple[str, ...] = ()
+    ttclid: str | None = None
+    ttp: str | None = None
+    value: float | None = None
+    currency: str | None = None
+    # Optional details that failed their checks and were left out (field and why).
+    warnings: tuple[FieldError, ...] = ()
 
 
 def prepare_event(raw: object, *, now: float, rules: IngestRules) -> PreparedEvent:
     """Check every field of an inbound event, then build its hashed TikTok payload.
 
-    Raises UserDataInvalid when only user data is wrong, else EventInvalid, naming every bad
-    field. Denied consent: no personal data is read at all, only the event's metadata kept.
+    Raises EventInvalid naming every bad field of the event itself (or UserDataInvalid when,
+    in strict mode, only user data is wrong). Bad personal identifiers and context details are
+    otherwise left out and listed in `warnings`. Denied consent: no personal data is read at
+    all, only the event's metadata kept.
     """
     if not isinstance(raw, dict):
         raise EventInvalid([FieldError("body", "must be a JSON object")])
@@ -120,26 +120,31 @@ def prepare_event(raw: object, *, now: float, rules: IngestRules) -> PreparedEve
         if errors:
             _raise(errors)
         return PreparedEvent(
-            pixel_id, name, event_id, generated, event_time, payload, None, None, consent,
-            True, (), (), None, None, None, None,
-        )  # fmt: skip
+            pixel_id=pixel_id,
+            event_name=name,
+            event_id=event_id,
+            event_id_generated=generated,
+            event_time=event_time,
+            payload=payload,
+            consent=consent,
+            limited_data_use=True,
+        )
     ldu = raw.get("limited_data_use")
     if ldu is None:
         ldu = False
     elif not isinstance(ldu, bool):
         fail(errors, "limited_data_use", "must be true or false")
         ldu = False
-    context = section(raw, "context", errors)
-    user_in = section(raw, "user", errors)
-    user, present, identities = _user(user_in, context, rules, errors)
+    # Where a bad optional detail goes: among the errors (strict) or the warnings.
+    dropped: list[FieldError] = errors if rules.strict_user_data else []
+    context_in = section(raw, "context", dropped)
+    user_in = section(raw, "user", dropped)
+    user, present, identities = read_user(user_in, context_in, rules.default_phone_region, dropped)
     properties = read_properties(section(raw, "properties", errors), errors)
-    ip = _ip(context, errors)
-    user_agent = text(context, "user_agent", "context.user_agent", errors)
-    page_url = text(context, "page_url", "context.page_url", errors)
-    referrer = text(context, "referrer", "context.referrer", errors)
+    context = read_context(context_in, dropped)
     ttclid = user.get("ttclid")
-    if ttclid is None and page_url is not None:
-        ttclid = ttclid_from_url(page_url)
+    if ttclid is None and context.page_url is not None:
+        ttclid = ttclid_from_url(context.page_url)
         if ttclid is not None:
             user["ttclid"] = ttclid
     if errors:
@@ -148,73 +153,34 @@ def prepare_event(raw: object, *, now: float, rules: IngestRules) -> PreparedEve
         payload["user"] = user
     if properties:
         payload["properties"] = properties
-    if page_url is not None:  # TikTok refuses an empty `page`; without a URL there is none
-        payload["page"] = {"url": page_url, "referrer": referrer} if referrer else {"url": page_url}
+    if context.page_url is not None:  # TikTok refuses an empty `page`: without a URL, none
+        page = {"url": context.page_url}
+        if context.referrer is not None:
+            page["referrer"] = context.referrer
+        payload["page"] = page
     payload["limited_data_use"] = ldu
-    if ttclid is not None:
-        present.add("ttclid")
-    if ip is not None:
-        present.add("ip")
-    if user_agent is not None:
-        present.add("user_agent")
-    match_keys = tuple(key for key in MATCH_KEYS if key in present)
+    for key, found in (("ttclid", ttclid), ("ip", context.ip), ("user_agent", context.user_agent)):
+        if found is not None:
+            present.add(key)
     return PreparedEvent(
-        pixel_id, name, event_id, generated, event_time, payload, ip, user_agent, consent, ldu,
-        match_keys, identities, ttclid, user.get("ttp"), properties.get("value"),
-        properties.get("currency"),
-    )  # fmt: skip
-
-
-def _user(
-    user_in: dict[str, Any], context: dict[str, Any], rules: IngestRules, errors: list[FieldError]
-) -> tuple[dict[str, Any], set[str], tuple[str, ...]]:
-    """TikTok's `user` object (hashed), the match keys present, and the identity hashes."""
-    user: dict[str, Any] = {}
-    present: set[str] = set()
-    region = rules.default_phone_region
-    emails = hashes(user_in.get("email"), "user.email", hash_email, errors)
-    phones = hashes(user_in.get("phone"), "user.phone", lambda raw: hash_phone(raw, region), errors)
-    external_ids = hashes(user_in.get("external_id"), "user.external_id", hash_external_id, errors)
-    for key, found in (("email", emails), ("phone", phones), ("external_id", external_ids)):
-        if found:
-            user[key] = found[0] if len(found) == 1 else found
-            present.add(key)
-    for key, hasher in _HASHED_USER_TEXT:
-        if key in user_in and (value := text(user_in, key, "user." + key, errors)):
-            user[key] = hasher(value)
-            present.add(key)
-    for key in ("city", "state", "country"):
-        if key in user_in and (value := text(user_in, key, "user." + key, errors)):
-            user[key] = value.lower()
-    for key in ("ttclid", "ttp", "locale"):
-        value = text(user_in, key, "user." + key, errors) if key in user_in else None
-        if value is None and key in context:
-            value = text(context, key, "context." + key, errors)
-        if value is not None:
-            user[key] = value
-    if "ttp" in user:
-        present.add("ttp")
-    return user, present, (*external_ids, *emails)
-
-
-def _ip(context: dict[str, Any], errors: list[FieldError]) -> str | None:
-    value = text(context, "ip", "context.ip", errors)
-    if value is None or _CANONICAL_IPV4.fullmatch(value):
-        return value  # the common case, ~10x cheaper than ipaddress and the same verdict
-    try:
-        return _ip_text(value)
-    except ValueError:
-        fail(errors, "context.ip", "not an IPv4 or IPv6 address")
-        return None
-
-
-@lru_cache(maxsize=4096)
-def _ip_text(text: str) -> str:
-    """The canonical form (compressed IPv6; a dual-stack socket's ::ffff:a.b.c.d as a.b.c.d,
-    the address the browser really had); ValueError when not an address."""
-    address = ip_address(text)
-    mapped = getattr(address, "ipv4_mapped", None)
-    return str(mapped or address)
+        pixel_id=pixel_id,
+        event_name=name,
+        event_id=event_id,
+        event_id_generated=generated,
+        event_time=event_time,
+        payload=payload,
+        ip=context.ip,
+        user_agent=context.user_agent,
+        consent=consent,
+        limited_data_use=ldu,
+        match_keys=tuple(key for key in MATCH_KEYS if key in present),
+        identity_hashes=identities,
+        ttclid=ttclid,
+        ttp=user.get("ttp"),
+        value=properties.get("value"),
+        currency=properties.get("currency"),
+        warnings=() if rules.strict_user_data else tuple(dropped),
+    )
 
 
 def _event_time(value: object, now: float, rules: IngestRules, errors: list[FieldError]) -> int:

@@ -21,11 +21,6 @@ _E164 = phonenumbers.PhoneNumberFormat.E164
 _PHONE_CACHE_SIZE = 16384
 
 
-def is_sha256_hex(value: str) -> bool:
-    """True when `value` is exactly 64 hexadecimal characters (either case)."""
-    return len(value) == 64 and _SHA256_HEX.fullmatch(value) is not None
-
-
 def _sha256_hex(text: str) -> str:
     return sha256(text.encode()).hexdigest()
 
@@ -125,11 +120,6 @@ def hash_zip(raw: str) -> str:
     if hashed is not None:
         return hashed
     return _sha256_hex(value.lower().replace(" ", ""))
-
-
-def normalize_place(raw: str) -> str:
-    """City, state or country as TikTok wants them: trimmed and lower-cased, not hashed."""
-    return raw.strip().lower()
 
 
 def ttclid_from_url(url: str) -> str | None:

@@ -9,6 +9,8 @@ from tiktok_ads.domain.fields import amount, fail, text, text_or_int
 from tiktok_ads.errors import FieldError
 
 MAX_CONTENTS = 1000
+# TikTok's quantity is an int32; larger would also be past what the store's JSON writer takes.
+MAX_QUANTITY = 2**31 - 1
 
 
 def read_properties(props: dict[str, Any], errors: list[FieldError]) -> dict[str, Any]:
@@ -75,8 +77,10 @@ def _content(item: object, field: str, errors: list[FieldError]) -> dict[str, An
     if quantity is not None:
         if isinstance(quantity, float) and quantity.is_integer():
             quantity = int(quantity)
-        if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity >= 1:
-            out["quantity"] = quantity
-        else:
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
             fail(errors, field + ".quantity", "must be an integer ≥ 1")
+        elif quantity > MAX_QUANTITY:
+            fail(errors, field + ".quantity", f"must be at most {MAX_QUANTITY}")
+        else:
+            out["quantity"] = quantity
     return out

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from tiktok_ads.domain.events import IngestOutcome, NewEvent, Status
 from tiktok_ads.domain.inbound import IngestRules, PreparedEvent, prepare_event, tracking_switch
-from tiktok_ads.errors import EventInvalid, FieldError, TikTokAdsError, ValidationFailed
+from tiktok_ads.errors import FieldError, TikTokAdsError, ValidationFailed
 from tiktok_ads.services.connections import ConnectionService
 from tiktok_ads.services.ports import Clock, EventLog, IngestMetrics
 
@@ -33,6 +33,8 @@ class Accepted:
     pk: int | None
     status: str
     reason: str | None = None
+    # Invalid optional details left out of the event (field and why), for the answer.
+    warnings: tuple[FieldError, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,31 +90,37 @@ class IngestService:
 
     async def submit(self, raw: object) -> Accepted:
         """One event: raises ValidationFailed (the caller's error) or Overloaded."""
-        item = await self._prepare(raw)
+        item, warnings = await self._prepare(raw)
         (outcome,) = await self._commit([item])
         self._metrics.events_received(item.pixel_id, item.event_name, outcome.status)
-        return _accepted(item, outcome)
+        self._count_dropped(warnings)
+        return _accepted(item, outcome, warnings)
 
     async def submit_many(self, raws: Sequence[object]) -> list[Accepted | Refused]:
         """Many events in one commit; each invalid one is refused on its own."""
         results: list[Accepted | Refused | None] = []
         items: list[NewEvent] = []
+        warnings_of: list[tuple[FieldError, ...]] = []
         slots: list[int] = []
         for raw in raws:
             try:
-                item = await self._prepare(raw)
+                item, warnings = await self._prepare(raw)
             except ValidationFailed as exc:
                 results.append(Refused(exc))
                 continue
             slots.append(len(results))
             results.append(None)
             items.append(item)
+            warnings_of.append(warnings)
         counts: Counter[tuple[str, str, str]] = Counter()
         if items:
             outcomes = await self._commit(items)
-            for slot, item, outcome in zip(slots, items, outcomes, strict=True):
-                results[slot] = _accepted(item, outcome)
+            for slot, item, outcome, warnings in zip(
+                slots, items, outcomes, warnings_of, strict=True
+            ):
+                results[slot] = _accepted(item, outcome, warnings)
                 counts[(item.pixel_id, item.event_name, outcome.status)] += 1
+                self._count_dropped(warnings)
         # No labels from refused input: it would let callers mint time series.
         counts[("", "", "rejected")] += len(results) - len(items)
         for labels, n in counts.items():
@@ -120,28 +128,21 @@ class IngestService:
                 self._metrics.events_received(*labels, n=n)
         return [r for r in results if r is not None]
 
-    async def _prepare(self, raw: object) -> NewEvent:
+    async def _prepare(self, raw: object) -> tuple[NewEvent, tuple[FieldError, ...]]:
         prepared = prepare_event(raw, now=self._clock.now(), rules=self._rules)
         connection = self._connections.cached(prepared.pixel_id)
         if connection is None:
             connection = await self._connections.resolve(prepared.pixel_id)
         reason = self._skip_reason(prepared)
-        if reason is None and "page" not in prepared.payload:
-            self._fill_page(prepared)
-        return new_event(prepared, connection.pixel_id, reason)
+        # TikTok takes web events without a page (a box-office sale has none); a configured
+        # default page only adds what the shop knows about where its sales happen.
+        if reason is None and "page" not in prepared.payload and self._default_page_url:
+            prepared.payload["page"] = {"url": self._default_page_url}
+        return new_event(prepared, connection.pixel_id, reason), prepared.warnings
 
-    def _fill_page(self, prepared: PreparedEvent) -> None:
-        if self._default_page_url is None:
-            raise EventInvalid(
-                [
-                    FieldError(
-                        "context.page_url",
-                        "is required: TikTok needs page.url for web events "
-                        "(or set TIKTOK_DEFAULT_PAGE_URL for events without a page)",
-                    )
-                ]
-            )
-        prepared.payload["page"] = {"url": self._default_page_url}
+    def _count_dropped(self, warnings: tuple[FieldError, ...]) -> None:
+        for warning in warnings:
+            self._metrics.count_dropped_field(warning.field)
 
     def _skip_reason(self, prepared: PreparedEvent) -> str | None:
         if not prepared.consent.granted:
@@ -192,9 +193,15 @@ class IngestService:
                     self._queue.task_done()
 
 
-def _accepted(item: NewEvent, outcome: IngestOutcome) -> Accepted:
+def _accepted(item: NewEvent, outcome: IngestOutcome, warnings: tuple[FieldError, ...]) -> Accepted:
     return Accepted(
-        item.event_id, item.pixel_id, item.event_name, outcome.pk, outcome.status, item.skip_reason
+        event_id=item.event_id,
+        pixel_id=item.pixel_id,
+        event_name=item.event_name,
+        pk=outcome.pk,
+        status=outcome.status,
+        reason=item.skip_reason,
+        warnings=warnings,
     )
 
 

@@ -174,6 +174,8 @@ class TikTokGateway(Protocol):
 class IngestMetrics(Protocol):
     def events_received(self, pixel_id: str, event_type: str, outcome: str, n: int = 1) -> None: ...
 
+    def count_dropped_field(self, field: str) -> None: ...
+
 
 class DeliveryMetrics(Protocol):
     def request_answered(

@@ -47,6 +47,8 @@ def _accepted_body(accepted: Accepted) -> dict[str, Any]:
     }
     if accepted.reason:
         body["reason"] = accepted.reason
+    if accepted.warnings:
+        body["warnings"] = [warning.as_dict() for warning in accepted.warnings]
     return body
 
 
@@ -171,6 +173,8 @@ async def post_batch(request: Request) -> JsonResponse:
             }
             if outcome.reason:
                 result["reason"] = outcome.reason
+            if outcome.warnings:
+                result["warnings"] = [warning.as_dict() for warning in outcome.warnings]
             results.append(result)
     rejected = sum(1 for r in results if r["status"] == "rejected")
     body = {

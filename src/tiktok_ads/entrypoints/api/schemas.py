@@ -44,8 +44,10 @@ class PropertiesIn(BaseModel):
 
 
 class ContextIn(BaseModel):
-    page_url: str | None = None
-    referrer: str | None = None
+    page_url: str | None = Field(
+        None, description="Absolute http(s) URL; anything else is left out with a warning"
+    )
+    referrer: str | None = Field(None, description="Absolute http(s) URL, as page_url")
     user_agent: str | None = None
     ip: str | None = None
     locale: str | None = None
@@ -98,6 +100,9 @@ class EventAccepted(BaseModel):
     message: str
     reason: str | None = None
     request_id: str | None = None
+    warnings: list[dict[str, str]] | None = Field(
+        None, description="Invalid optional details left out of the event: field and message"
+    )
 
 
 class BatchResult(BaseModel):
@@ -106,6 +111,9 @@ class BatchResult(BaseModel):
     status: Literal["queued", "duplicate", "skipped", "rejected"]
     errors: list[dict[str, str]] = []
     reason: str | None = None
+    warnings: list[dict[str, str]] | None = Field(
+        None, description="Invalid optional details left out of the event: field and message"
+    )
 
 
 class BatchAccepted(BaseModel):
