@@ -16,13 +16,16 @@ from tiktok_ads.adapters.metrics import Metrics
 from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.adapters.tiktok_client import TikTokClient
 from tiktok_ads.config import Settings
-from tiktok_ads.domain.delivery import RetryPolicy
 from tiktok_ads.domain.inbound import IngestRules
+from tiktok_ads.domain.retry import RetryPolicy
 from tiktok_ads.errors import ConfigurationError
 from tiktok_ads.services.api_keys import ApiKeys
 from tiktok_ads.services.connections import ConnectionService
 from tiktok_ads.services.dispatch import DispatchConfig, Dispatcher
 from tiktok_ads.services.ingest import IngestService
+from tiktok_ads.services.maintenance import Maintenance, MaintenanceConfig
+from tiktok_ads.services.periodic import PeriodicTasks
+from tiktok_ads.services.verdicts import Verdicts
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +46,11 @@ class Container:
     keys: ApiKeys
     ingest: IngestService
     dispatcher: Dispatcher
+    verdicts: Verdicts
+    periodic: PeriodicTasks  # the worker's housekeeping, beside the dispatcher
     emulator_app: Any = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
-    _dispatch_task: asyncio.Task[None] | None = None
+    _worker_tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, run_dispatcher: bool = True) -> None:
         if self.settings.is_sqlite:
@@ -54,11 +59,13 @@ class Container:
             raise ConfigurationError("the database schema is not current: run `tiktok-ads migrate`")
         await self.ensure_default_connection()
         await self.ingest.start()
+        self.verdicts.local_dispatcher = run_dispatcher
         if run_dispatcher:
             self._stop.clear()
-            self._dispatch_task = asyncio.create_task(
-                self.dispatcher.run(self._stop), name="dispatch"
-            )
+            self._worker_tasks = [
+                asyncio.create_task(self.dispatcher.run(self._stop), name="dispatch"),
+                asyncio.create_task(self.periodic.run(self._stop), name="periodic-tasks"),
+            ]
 
     async def ensure_default_connection(self) -> None:
         s = self.settings
@@ -75,10 +82,11 @@ class Container:
     async def stop(self) -> None:
         """Stop taking work, settle or release what is in flight, close everything."""
         self._stop.set()
-        if self._dispatch_task is not None:
+        for task in self._worker_tasks:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._dispatch_task, timeout=30)
-            self._dispatch_task = None
+                await asyncio.wait_for(task, timeout=30)
+        self._worker_tasks = []
+        await self.verdicts.close()
         await self.ingest.stop()
         await self.client.aclose()
         await self.store.close()
@@ -101,8 +109,10 @@ def build(
     tiktok_transport: httpx.AsyncBaseTransport | None = None,
     sandbox: bool = False,
     policy: RetryPolicy | None = None,
+    store: SqlStore | None = None,
 ) -> Container:
     clock = clock or SystemClock()
+    policy = policy or RetryPolicy()
     emulator_app = None
     if sandbox:
         from tiktok_ads.emulator import create_app as create_emulator
@@ -111,7 +121,7 @@ def build(
         emulator_app = create_emulator()
         tiktok_transport = httpx.ASGITransport(app=emulator_app)
         settings = settings.model_copy(update={"tiktok_api_base_url": "http://emulator/open_api"})
-    store = SqlStore(settings.database_url)
+    store = store or SqlStore(settings.database_url)
     cipher = TokenCipher(
         load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path())
     )
@@ -136,6 +146,7 @@ def build(
         max_pending=settings.tiktok_ads_max_pending_events,
         default_page_url=settings.tiktok_default_page_url,
     )
+    verdicts = Verdicts(store, max_waiters=settings.tiktok_ads_max_waiters)
     dispatcher = Dispatcher(
         store=store,
         client=client,
@@ -149,15 +160,36 @@ def build(
             daily_limit=settings.tiktok_daily_event_limit,
             max_in_flight=settings.tiktok_max_in_flight,
             lease_s=settings.tiktok_ads_claim_lease_seconds,
-            pii_retention_s=settings.tiktok_ads_pii_retention_hours * 3600,
-            attribution_window_s=settings.tiktok_attribution_window_days * 86400.0,
         ),
         policy=policy,
         wake=ingest.written,
+        verdicts=verdicts,
+    )
+    maintenance = Maintenance(
+        store=store,
+        connections=connections,
+        metrics=metrics,
+        verdicts=verdicts,
+        policy=policy,
+        config=MaintenanceConfig(
+            pii_retention_s=settings.tiktok_ads_pii_retention_hours * 3600,
+            attribution_window_s=settings.tiktok_attribution_window_days * 86400.0,
+        ),
     )
     keys = ApiKeys(store, clock, settings.tiktok_ads_api_key)
     return Container(
-        settings, store, clock, metrics, client, connections, keys, ingest, dispatcher, emulator_app
+        settings,
+        store,
+        clock,
+        metrics,
+        client,
+        connections,
+        keys,
+        ingest,
+        dispatcher,
+        verdicts,
+        PeriodicTasks(clock, maintenance.tasks()),
+        emulator_app,
     )
 
 

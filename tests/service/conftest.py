@@ -12,7 +12,7 @@ import pytest
 
 from tiktok_ads.bootstrap import Container, build
 from tiktok_ads.config import Settings
-from tiktok_ads.domain.delivery import RetryPolicy
+from tiktok_ads.domain.retry import RetryPolicy
 from tiktok_ads.emulator import EmulatorState, create_app
 from tiktok_ads.entrypoints.api.app import PREFIX, create_api
 

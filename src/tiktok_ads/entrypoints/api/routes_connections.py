@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from tiktok_ads.adapters.store import ConnectionRow
+from tiktok_ads.domain import ratelimit
 from tiktok_ads.entrypoints.api import schemas
 from tiktok_ads.entrypoints.api.deps import container, read_json, require
 from tiktok_ads.entrypoints.api.errors import ApiError
@@ -23,7 +24,9 @@ def _iso(ts: float | None) -> str | None:
     return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def connection_view(row: ConnectionRow, queue_depth: int) -> dict[str, Any]:
+def connection_view(
+    row: ConnectionRow, queue_depth: int, quota: ratelimit.DailyQuota
+) -> dict[str, Any]:
     """The product description's shape, plus health; never the token."""
     return {
         "connected": row.healthy,
@@ -42,7 +45,35 @@ def connection_view(row: ConnectionRow, queue_depth: int) -> dict[str, Any]:
         },
         "queue_depth": queue_depth,
         "last_error": row.health_message,
+        "daily_quota": {
+            "limit": quota.limit,
+            "used": quota.used,
+            "remaining": quota.remaining,
+            "resets_at": _iso(quota.resets_at),
+        },
+        "held_by_daily_cap": quota.held,
     }
+
+
+async def _views(request: Request, rows: list[ConnectionRow]) -> list[dict[str, Any]]:
+    c = container(request)
+    depth = await c.store.queue_depth()
+    waiting = await c.store.waiting_by_pixel()
+    now, limit = c.clock.now(), c.settings.tiktok_daily_event_limit
+    return [
+        connection_view(
+            row,
+            depth.get(row.pixel_id, 0),
+            ratelimit.daily_quota(
+                row.quota_day,
+                row.quota_used,
+                now=now,
+                daily_limit=limit,
+                waiting=waiting.get(row.pixel_id, 0),
+            ),
+        )
+        for row in rows
+    ]
 
 
 @router.get("/connection", summary="One connection (default: the default pixel) and its health")
@@ -63,18 +94,13 @@ async def get_connection(
                 "last_event_sent": None,
             }
         )
-    depth = await c.store.queue_depth()
-    return JsonResponse(connection_view(row, depth.get(row.pixel_id, 0)))
+    return JsonResponse((await _views(request, [row]))[0])
 
 
 @router.get("/connections", summary="Every connection (multi-pixel)")
 async def list_connections(request: Request, _: Any = Depends(require("events"))) -> JsonResponse:
-    c = container(request)
-    depth = await c.store.queue_depth()
-    rows = await c.store.list_connections()
-    return JsonResponse(
-        {"connections": [connection_view(r, depth.get(r.pixel_id, 0)) for r in rows]}
-    )
+    rows = await container(request).store.list_connections()
+    return JsonResponse({"connections": await _views(request, rows)})
 
 
 def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None:
@@ -115,5 +141,4 @@ async def connect(request: Request, _: Any = Depends(require("admin"))) -> JsonR
         make_default=bool(body.get("default", False)),
     )
     c.ingest.written.set()  # a held queue may go again: wake the dispatcher
-    depth = await c.store.queue_depth()
-    return JsonResponse({"success": True, **connection_view(row, depth.get(row.pixel_id, 0))})
+    return JsonResponse({"success": True, **(await _views(request, [row]))[0]})
