@@ -206,7 +206,10 @@ def test_full_event_payload() -> None:
             "description": "two tickets",
             "shop_id": "s1",
         },
-        "page": {"url": "https://shop.example/p?ttclid=E.C.P.page", "referrer": "https://www.tiktok.com/"},
+        "page": {
+            "url": "https://shop.example/p?ttclid=E.C.P.page",
+            "referrer": "https://www.tiktok.com/",
+        },
         "limited_data_use": True,
     }
     prepared = prepare(body, IngestRules(default_phone_region="RO"))

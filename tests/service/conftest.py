@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tiktok_ads.adapters.clock import Clock
+from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.bootstrap import Container, build
 from tiktok_ads.config import Settings
 from tiktok_ads.domain.retry import RetryPolicy
@@ -51,6 +54,15 @@ class Service:
             await asyncio.sleep(0.02)
         raise AssertionError(f"queue not drained: {await self.container.store.queue_depth()}")
 
+    def sent_counts(self) -> Counter[str]:
+        """How often TikTok received each event_id: every item of every request, so a double
+        send shows (TikTok's own store would hide it by deduplicating)."""
+        counts: Counter[str] = Counter()
+        for request in self.tiktok.requests:
+            if request.path.startswith("/open_api/v1.3/event/track") and request.json:
+                counts.update(item["event_id"] for item in request.json.get("data", []))
+        return counts
+
 
 ServiceFactory = Callable[..., Any]
 
@@ -59,8 +71,20 @@ ServiceFactory = Callable[..., Any]
 async def make_service(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
     started: list[Service] = []
 
-    async def factory(db_url: str | None = None, emulator: Any = None, **overrides: Any) -> Service:
-        emulator = emulator or create_app()
+    async def factory(
+        db_url: str | None = None,
+        emulator: Any = None,
+        *,
+        clock: Clock | None = None,
+        policy: RetryPolicy = FAST_RETRY,
+        transport: httpx.AsyncBaseTransport | None = None,
+        store_class: type[SqlStore] = SqlStore,
+        run_dispatcher: bool = True,
+        **overrides: Any,
+    ) -> Service:
+        """The service as bootstrap wires it; `transport` stands in for TikTok (default: the
+        emulator), `store_class` may subclass the real store, `clock` a FrozenClock."""
+        emulator = emulator or create_app(state=EmulatorState(clock=clock.now) if clock else None)
         settings = Settings(
             database_url=db_url or f"sqlite:///{tmp_path}/svc-{len(started)}.db",
             tiktok_pixel_id=PIXEL,
@@ -73,11 +97,15 @@ async def make_service(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
             **overrides,
         )
         container = build(
-            settings, tiktok_transport=httpx.ASGITransport(app=emulator), policy=FAST_RETRY
+            settings,
+            clock=clock,
+            tiktok_transport=transport or httpx.ASGITransport(app=emulator),
+            policy=policy,
+            store=store_class(settings.database_url),
         )
         app = create_api(container)
         await container.store.migrate()  # `tiktok-ads migrate`; serve does it itself on SQLite
-        await container.start(run_dispatcher=True)
+        await container.start(run_dispatcher=run_dispatcher)
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
         service = Service(container, http, emulator.state.emulator, emulator)
         started.append(service)
