@@ -35,11 +35,6 @@ def next_midnight(ts: float) -> float:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
 
 
-def remaining(state: QuotaState, now: float, daily_limit: int) -> int:
-    used = state.used if state.day == utc_day(now) else 0
-    return max(0, daily_limit - used)
-
-
 def reserve(
     state: QuotaState, *, want: int, now: float, rps: float, daily_limit: int
 ) -> Reservation:
