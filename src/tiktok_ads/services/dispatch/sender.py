@@ -88,26 +88,7 @@ class BatchSender:
             return
         pixel = connection.pixel_id
         sent_at = self._clock.now()
-        started = time.perf_counter()
-        try:
-            timed = await self._client.track(
-                access_token=token,
-                pixel_id=pixel,
-                events=[_tiktok_item(event) for event in batch],
-                test_event_code=connection.test_event_code if connection.test_mode else None,
-            )
-            answer, latency_ms = timed.answer, timed.latency_ms
-        except Exception as exc:  # our code or a library failed, not TikTok: see the module doc
-            answer = TrackAnswer(None, None, f"local error while sending: {type(exc).__name__}")
-            latency_ms = (time.perf_counter() - started) * 1000
-            # The traceback without the exception's text: httpx quotes header values there.
-            log.error(
-                "sending %d events for %s failed with %s; retrying with backoff\n%s",
-                len(batch),
-                pixel,
-                type(exc).__name__,
-                "".join(traceback.format_tb(exc.__traceback__)),
-            )
+        answer, latency_ms = await self._post(connection, token, batch)
         verdict = classify(answer)
         now = self._clock.now()
         self._metrics.latency.labels(pixel).observe(latency_ms / 1000)
@@ -143,6 +124,31 @@ class BatchSender:
             self._count(self._metrics.failed, pixel, batch)
         else:
             await self._isolate(connection, batch, base)
+
+    async def _post(
+        self, connection: ConnectionRow, token: str, batch: Sequence[ClaimedEvent]
+    ) -> tuple[TrackAnswer, float]:
+        """TikTok's answer and the latency; a local failure becomes an answer to retry."""
+        started = time.perf_counter()
+        try:
+            timed = await self._client.track(
+                access_token=token,
+                pixel_id=connection.pixel_id,
+                events=[_tiktok_item(event) for event in batch],
+                test_event_code=connection.test_event_code if connection.test_mode else None,
+            )
+            return timed.answer, timed.latency_ms
+        except Exception as exc:  # our code or a library failed, not TikTok: see the module doc
+            # The traceback without the exception's text: httpx quotes header values there.
+            log.error(
+                "sending %d events for %s failed with %s; retrying with backoff\n%s",
+                len(batch),
+                connection.pixel_id,
+                type(exc).__name__,
+                "".join(traceback.format_tb(exc.__traceback__)),
+            )
+            message = f"local error while sending: {type(exc).__name__}"
+            return TrackAnswer(None, None, message), (time.perf_counter() - started) * 1000
 
     def _usable_token(self, connection: ConnectionRow) -> str:
         try:
