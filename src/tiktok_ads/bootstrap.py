@@ -16,16 +16,19 @@ from tiktok_ads.adapters.metrics import Metrics
 from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.adapters.tiktok_client import TikTokClient
 from tiktok_ads.config import Settings
-from tiktok_ads.domain.delivery import RetryPolicy
 from tiktok_ads.domain.inbound import IngestRules
+from tiktok_ads.domain.retry import RetryPolicy
 from tiktok_ads.errors import ConfigurationError, ValidationFailed
 from tiktok_ads.services.api_keys import ApiKeys
 from tiktok_ads.services.connections import ConnectionService
 from tiktok_ads.services.dispatch import DispatchConfig, Dispatcher
 from tiktok_ads.services.ingest import IngestService
+from tiktok_ads.services.maintenance import Maintenance, MaintenanceConfig
+from tiktok_ads.services.periodic import PeriodicTasks
 from tiktok_ads.services.ports import Clock
 from tiktok_ads.services.queries import Queries
 from tiktok_ads.services.replay import Replays
+from tiktok_ads.services.verdicts import Verdicts
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +51,11 @@ class Container:
     dispatcher: Dispatcher
     queries: Queries
     replays: Replays
+    verdicts: Verdicts
+    periodic: PeriodicTasks  # the worker's housekeeping, beside the dispatcher
     emulator_app: Any = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
-    _dispatch_task: asyncio.Task[None] | None = None
+    _worker_tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, run_dispatcher: bool = True) -> None:
         if self.settings.is_sqlite:
@@ -59,11 +64,13 @@ class Container:
             raise ConfigurationError("the database schema is not current: run `tiktok-ads migrate`")
         await self.ensure_default_connection()
         await self.ingest.start()
+        self.verdicts.local_dispatcher = run_dispatcher
         if run_dispatcher:
             self._stop.clear()
-            self._dispatch_task = asyncio.create_task(
-                self.dispatcher.run(self._stop), name="dispatch"
-            )
+            self._worker_tasks = [
+                asyncio.create_task(self.dispatcher.run(self._stop), name="dispatch"),
+                asyncio.create_task(self.periodic.run(self._stop), name="periodic-tasks"),
+            ]
 
     async def ensure_default_connection(self) -> None:
         s = self.settings
@@ -84,10 +91,11 @@ class Container:
     async def stop(self) -> None:
         """Stop taking work, settle or release what is in flight, close everything."""
         self._stop.set()
-        if self._dispatch_task is not None:
+        for task in self._worker_tasks:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._dispatch_task, timeout=30)
-            self._dispatch_task = None
+                await asyncio.wait_for(task, timeout=30)
+        self._worker_tasks = []
+        await self.verdicts.close()
         await self.ingest.stop()
         await self.client.aclose()
         await self.store.close()
@@ -110,8 +118,10 @@ def build(
     tiktok_transport: httpx.AsyncBaseTransport | None = None,
     sandbox: bool = False,
     policy: RetryPolicy | None = None,
+    store: SqlStore | None = None,
 ) -> Container:
     clock = clock or SystemClock()
+    policy = policy or RetryPolicy()
     emulator_app = None
     if sandbox:
         from tiktok_ads.emulator import EmulatorConfig
@@ -122,7 +132,7 @@ def build(
         emulator_app = create_emulator(EmulatorConfig.from_env())
         tiktok_transport = httpx.ASGITransport(app=emulator_app)
         settings = settings.model_copy(update={"tiktok_api_base_url": "http://emulator/open_api"})
-    store = SqlStore(settings.database_url)
+    store = store or SqlStore(settings.database_url)
     cipher = TokenCipher(
         load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path())
     )
@@ -148,6 +158,7 @@ def build(
         max_pending=settings.tiktok_ads_max_pending_events,
         default_page_url=settings.tiktok_default_page_url,
     )
+    verdicts = Verdicts(store, max_waiters=settings.tiktok_ads_max_waiters)
     dispatcher = Dispatcher(
         store=store,
         client=client,
@@ -161,11 +172,21 @@ def build(
             daily_limit=settings.tiktok_daily_event_limit,
             max_in_flight=settings.tiktok_max_in_flight,
             lease_s=settings.tiktok_ads_claim_lease_seconds,
-            pii_retention_s=settings.tiktok_ads_pii_retention_hours * 3600,
-            attribution_window_s=settings.tiktok_attribution_window_days * 86400.0,
         ),
         policy=policy,
         wake=ingest.written,
+        verdicts=verdicts,
+    )
+    maintenance = Maintenance(
+        store=store,
+        connections=connections,
+        metrics=metrics,
+        verdicts=verdicts,
+        policy=policy,
+        config=MaintenanceConfig(
+            pii_retention_s=settings.tiktok_ads_pii_retention_hours * 3600,
+            attribution_window_s=settings.tiktok_attribution_window_days * 86400.0,
+        ),
     )
     return Container(
         settings=settings,
@@ -177,8 +198,10 @@ def build(
         keys=ApiKeys(store, clock, settings.tiktok_ads_api_key),
         ingest=ingest,
         dispatcher=dispatcher,
-        queries=Queries(store),
+        queries=Queries(store, clock, settings.tiktok_daily_event_limit),
         replays=Replays(store, clock, ingest.written),
+        verdicts=verdicts,
+        periodic=PeriodicTasks(clock, maintenance.tasks()),
         emulator_app=emulator_app,
     )
 
@@ -206,5 +229,8 @@ class AdminTools:
 def build_admin(settings: Settings) -> AdminTools:
     store = SqlStore(settings.database_url)
     return AdminTools(
-        settings, store, ApiKeys(store, SystemClock(), settings.tiktok_ads_api_key), Queries(store)
+        settings,
+        store,
+        ApiKeys(store, SystemClock(), settings.tiktok_ads_api_key),
+        Queries(store, SystemClock(), settings.tiktok_daily_event_limit),
     )

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     tiktok_max_in_flight: int = Field(default=4, ge=1, le=64)
     # Ingest backpressure: above this many events waiting for the group commit, answer 429.
     tiktok_ads_max_pending_events: int = Field(default=50_000, ge=1000)
+    # Callers waiting at once for TikTok's verdict (POST /events?wait=S); past it, answer 429.
+    tiktok_ads_max_waiters: int = Field(default=1000, ge=1)
     tiktok_ads_log_level: str = "INFO"
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tiktok_ads.adapters.clock import FrozenClock
+from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.bootstrap import Container, build_admin
 from tiktok_ads.config import Settings
-from tiktok_ads.domain.delivery import RetryPolicy
+from tiktok_ads.domain.retry import RetryPolicy
 from tiktok_ads.emulator import EmulatorState
 from tiktok_ads.emulator import create_app as create_emulator
 from tiktok_ads.entrypoints.api.app import PREFIX, create_app
@@ -62,6 +65,15 @@ class Service:
             await asyncio.sleep(0.02)
         raise AssertionError(f"queue not drained: {await self.container.store.queue_depth()}")
 
+    def sent_counts(self) -> Counter[str]:
+        """How often TikTok received each event_id: every item of every request, so a double
+        send shows (TikTok's own store would hide it by deduplicating)."""
+        counts: Counter[str] = Counter()
+        for request in self.tiktok.requests:
+            if request.path.startswith("/open_api/v1.3/event/track") and request.json:
+                counts.update(item["event_id"] for item in request.json.get("data", []))
+        return counts
+
 
 ServiceFactory = Callable[..., Any]
 
@@ -70,8 +82,21 @@ ServiceFactory = Callable[..., Any]
 async def make_service(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
     started: list[Service] = []
 
-    async def factory(db_url: str | None = None, emulator: Any = None, **overrides: Any) -> Service:
-        emulator = emulator or create_emulator()
+    async def factory(
+        db_url: str | None = None,
+        emulator: Any = None,
+        *,
+        clock: FrozenClock | None = None,
+        policy: RetryPolicy = FAST_RETRY,
+        transport: httpx.AsyncBaseTransport | None = None,
+        store_class: type[SqlStore] = SqlStore,
+        run_dispatcher: bool = True,
+        **overrides: Any,
+    ) -> Service:
+        """The service as bootstrap wires it; `transport` stands in for TikTok (default: the
+        emulator), `store_class` may subclass the real store, `clock` a FrozenClock."""
+        state = EmulatorState(clock=clock.now) if clock else None
+        emulator = emulator or create_emulator(state=state)
         settings = Settings(
             database_url=db_url or f"sqlite:///{tmp_path}/svc-{len(started)}.db",
             tiktok_pixel_id=PIXEL,
@@ -89,7 +114,12 @@ async def make_service(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
         await tools.close()
         # ... then the app exactly as `serve` builds and starts it.
         app = create_app(
-            settings, tiktok_transport=httpx.ASGITransport(app=emulator), policy=FAST_RETRY
+            settings,
+            clock=clock,
+            tiktok_transport=transport or httpx.ASGITransport(app=emulator),
+            policy=policy,
+            store=store_class(settings.database_url),
+            run_dispatcher=run_dispatcher,
         )
         lifespan = app.router.lifespan_context(app)
         await lifespan.__aenter__()

@@ -85,6 +85,10 @@ async def test_switched_off_event_type_is_skipped(make_service: ServiceFactory) 
     body = (await service.post("/events", {"event_type": "AddToCart", "event_id": "a"})).json()
     assert "skipped" == body["status"]
     assert "TIKTOK_TRACK_ADD_TO_CART" in body["reason"]
+    assert 202 == (await service.post("/events", SEED_EVENT)).status_code
+    await service.settle()
+    assert "delivered" == (await service.get("/events/order_123")).json()["status"]
+    assert ["order_123"] == [e.event_id for e in service.tiktok.delivered_events()]
 
 
 async def test_batch_accepts_the_valid_and_reports_the_invalid_by_index(service: Service) -> None:

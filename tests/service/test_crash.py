@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,14 +98,12 @@ def test_kill_9_during_delivery_loses_nothing(
         timeout=10,
     )
     assert (200, 200) == (response.status_code, response.json()["accepted"])
-    # Wait until the batch is on its way to TikTok (held there by the latency fault), then kill.
+    # Wait until the batch is at TikTok (held there by the latency fault), then kill.
     deadline = time.monotonic() + 10
-    status = None
-    while time.monotonic() < deadline and status != "sending":
-        view = httpx.get(f"{base}/api/integrations/tiktok-ads/events/order-0", headers=auth)
-        status = view.json()["status"]
+    while time.monotonic() < deadline and httpx.get(f"{tiktok}/_emulator/faults").json()["faults"]:
         time.sleep(0.05)
-    assert "sending" == status
+    view = httpx.get(f"{base}/api/integrations/tiktok-ads/events/order-0", headers=auth)
+    assert "sending" == view.json()["status"]
     serve.send_signal(signal.SIGKILL)
     serve.wait(timeout=10)
 
@@ -120,9 +119,33 @@ def test_kill_9_during_delivery_loses_nothing(
             break
         time.sleep(0.1)
     assert {"delivered": 200} == by_status
+    # Count every item TikTok received (its own store would hide a double send by deduplicating):
+    # each event once in the request cut off by the kill, and exactly once more after restart.
+    interrupted, after_restart = track_items_by_request(tiktok)
+    expected = Counter(f"order-{i}" for i in range(200))
+    assert (expected, expected) == (interrupted, after_restart)
     received = httpx.get(f"{tiktok}/_emulator/events", params={"limit": 1000}).json()["events"]
-    ids = {e["event_id"] for e in received}
-    assert {f"order-{i}" for i in range(200)} == ids
+    kept = Counter(e["event_id"] for e in received if not e["deduplicated"])
+    assert expected == kept  # TikTok counts each conversion once
+
+
+def track_items_by_request(tiktok: str) -> tuple[Counter[str], Counter[str]]:
+    """event_ids TikTok received in the interrupted request, and in all the others; waits for
+    the interrupted one, which the emulator records when its delayed answer is done."""
+    deadline = time.monotonic() + 10
+    while True:
+        requests = httpx.get(f"{tiktok}/_emulator/requests", params={"limit": 1000}).json()
+        tracks = [r for r in requests["requests"] if r["path"].endswith("/event/track")]
+        if any(r["fault"] == "latency" for r in tracks) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    interrupted: Counter[str] = Counter()
+    others: Counter[str] = Counter()
+    for request in tracks:
+        items = (request["json"] or {}).get("data", [])
+        target = interrupted if request["fault"] == "latency" else others
+        target.update(item["event_id"] for item in items)
+    return interrupted, others
 
 
 def test_serve_with_two_processes_shares_one_port_and_one_queue(

@@ -3,10 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 from tests.service.conftest import PIXEL, SEED_EVENT, Service, ServiceFactory
 
+from tiktok_ads.adapters.clock import FrozenClock
+
 NEW_TOKEN = "fedcba9876543210fedcba9876543210fedcba98"
+# Pinned by hand: the test never feeds the code's own reset time back to it.
+EVENING = dt.datetime(2026, 11, 26, 20, 0, tzinfo=dt.UTC).timestamp()
+MIDNIGHT = dt.datetime(2026, 11, 27, tzinfo=dt.UTC).timestamp()
+
+
+async def until(
+    service: Service, condition: Callable[[dict[str, Any]], bool], within: float = 10.0
+) -> None:
+    """Until /stats satisfies `condition` (the dispatcher works meanwhile)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline:
+        stats = (await service.get("/stats")).json()
+        if condition(stats):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"condition not met; stats: {stats}")
 
 
 def view_events(n: int, prefix: str = "v", name: str = "ViewContent") -> list[dict[str, object]]:
@@ -80,24 +103,40 @@ async def test_revoked_token_holds_the_queue_until_connect_replaces_it(service: 
     assert (await service.get("/connection")).json()["connected"]
 
 
-async def test_daily_cap_holds_events_and_sends_purchases_first(
+async def test_daily_cap_sends_purchases_first_and_the_rest_after_utc_midnight(
     make_service: ServiceFactory,
 ) -> None:
-    """At the daily cap nothing is dropped: the rest waits; near it, purchases go first."""
-    service = await make_service(tiktok_daily_event_limit=30, tiktok_batch_size=10)
-    events = view_events(30) + view_events(5, prefix="p", name="CompletePayment")
-    await service.post("/events/batch", {"events": events})
-    for _ in range(500):  # until our side has settled all it may send today
-        stats = (await service.get("/stats")).json()
-        if stats["by_status"].get("delivered") == 30:
-            break
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.1)  # a dispatcher that ignored the cap would send more by now
-    sent = {e.event_id for e in service.tiktok.delivered_events()}
-    assert 30 == len(sent)
-    assert {f"p{i}" for i in range(5)} <= sent
-    assert 5 == (await service.get("/stats")).json()["queue_depth"][PIXEL]
-    assert "queued" == (await service.get("/events/v29")).json()["status"]
+    """Cap 100, 150 page views and 30 purchases waiting: today all 30 purchases and 70 page
+    views go; the other 80 page views wait, shown per pixel, and go after UTC midnight."""
+    clock = FrozenClock(EVENING)
+    service = await make_service(clock=clock, tiktok_daily_event_limit=100, tiktok_batch_size=10)
+    events = view_events(150) + view_events(30, prefix="p", name="CompletePayment")
+    assert 180 == (await service.post("/events/batch", {"events": events})).json()["accepted"]
+    await until(service, lambda stats: {"delivered": 100, "queued": 80} == stats["by_status"])
+    sent = service.sent_counts()
+    assert {"CompletePayment": 30, "ViewContent": 70} == Counter(
+        "CompletePayment" if event_id.startswith("p") else "ViewContent" for event_id in sent
+    )
+    assert {1} == set(sent.values())
+    requests_today = len(service.tiktok.requests)
+    assert 0 == await service.container.dispatcher.run_once()  # the cap holds: nothing starts
+    assert requests_today == len(service.tiktok.requests)
+    connection = (await service.get("/connection")).json()
+    expected_quota = {
+        "limit": 100,
+        "used": 100,
+        "remaining": 0,
+        "resets_at": "2026-11-27T00:00:00Z",
+    }
+    assert (expected_quota, 80) == (connection["daily_quota"], connection["held_by_daily_cap"])
+
+    clock.advance(MIDNIGHT + 1 - clock.now())
+    service.container.ingest.written.set()  # wake the dispatcher instead of waiting for its poll
+    await service.settle()
+    sent = service.sent_counts()
+    assert ({1}, 180) == (set(sent.values()), len(sent))
+    connection = (await service.get("/connection")).json()
+    assert (80, 0) == (connection["daily_quota"]["used"], connection["held_by_daily_cap"])
 
 
 async def test_failed_event_can_be_replayed(service: Service) -> None:

@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 
 from tiktok_ads.adapters.store import DeliveryRecord, SqlStore
 from tiktok_ads.adapters.store.schema import metadata
+from tiktok_ads.domain.delivery import Outcome
 from tiktok_ads.domain.events import DEDUP_WINDOW_SECONDS, NewEvent
 
 NOW = 1_760_000_000.0
@@ -114,13 +115,10 @@ async def test_settle_records_verdicts_and_the_delivery_log(store: SqlStore) -> 
     batch = await store.claim_batch(PIXEL, 4, NOW, NOW + 60, False)
     pks = [e.pk for e in batch]
     record = DeliveryRecord(PIXEL, NOW, 4, 200, 0, "OK", "2025X", 12.5, "delivered")
-    await store.settle(
-        now=NOW, delivered=pks[:1], code=0, message="OK", request_id="R1", delivery=record
-    )
-    await store.settle(now=NOW, failed=pks[1:2], code=40002, message="bad")
-    await store.settle(now=NOW, held=pks[2:3], code=40105, message="revoked")
-    expired = await store.settle(now=NOW, retry=pks[3:], retry_at=NOW + 5, code=None, message="503")
-    assert 0 == expired
+    await store.settle(Outcome(NOW, 0, "OK", "R1", delivered=(pks[0],), delivery=record))
+    await store.settle(Outcome(NOW, 40002, "bad", failed=(pks[1],)))
+    await store.settle(Outcome(NOW, 40105, "revoked", held=(pks[2],)))
+    await store.settle(Outcome(NOW, None, "503", retry=((pks[3], NOW + 5),)))
     got = {e.event_id: (await store.get_event(e.event_id)) for e in batch}
     assert "delivered" == got["s0"]["status"] and "R1" == got["s0"]["request_id"]
     assert ("failed", 40002) == (got["s1"]["status"], got["s1"]["tiktok_code"])
@@ -130,25 +128,42 @@ async def test_settle_records_verdicts_and_the_delivery_log(store: SqlStore) -> 
     assert ["2025X"] == [row["request_id"] for row in log]
 
 
-async def test_retry_past_the_dedup_window_fails(store: SqlStore) -> None:
-    """A retry that would land after 48 h fails the event instead of risking a double count."""
-    await store.add_events([new_event("late")], NOW, 86400)
-    (claimed,) = await store.claim_batch(PIXEL, 1, NOW, NOW + 60, False)
-    expired = await store.settle(
-        now=NOW, retry=[claimed.pk], retry_at=NOW + DEDUP_WINDOW_SECONDS, message="503"
-    )
-    assert 1 == expired
-    assert "failed" == (await store.get_event("late"))["status"]
+async def test_settle_applies_retries_grouped_and_given_up_events(store: SqlStore) -> None:
+    """Retries land at their own times; events given up fail with the reason and the answer."""
+    await store.add_events([new_event(f"g{i}") for i in range(3)], NOW, 86400)
+    a, b, c = await store.claim_batch(PIXEL, 3, NOW, NOW + 60, False)
+    assert NOW + DEDUP_WINDOW_SECONDS == a.deadline_at
+    retry = ((a.pk, NOW + 2), (b.pk, NOW + 4))
+    outcome = Outcome(NOW, None, "503", retry=retry, given_up=(c.pk,), give_up_reason="gave up")
+    await store.settle(outcome)
+    rows = [await store.get_event(f"g{i}") for i in range(3)]
+    assert [("retrying", NOW + 2), ("retrying", NOW + 4)] == [
+        (r["status"], r["next_attempt_at"]) for r in rows[:2]
+    ]
+    assert ("failed", "gave up (503)") == (rows[2]["status"], rows[2]["last_error"])
+    assert [c.pk] == await store.settled_among([a.pk, b.pk, c.pk])
 
 
 async def test_expired_lease_returns_events_to_the_queue(store: SqlStore) -> None:
     """Events claimed by a worker that died are claimable again once the lease runs out."""
     await store.add_events([new_event("k")], NOW, 86400)
-    assert 1 == len(await store.claim_batch(PIXEL, 10, NOW, NOW + 30, False))
-    assert 0 == await store.release_expired_leases(NOW + 29)
-    assert 1 == await store.release_expired_leases(NOW + 31)
+    (claimed,) = await store.claim_batch(PIXEL, 10, NOW, NOW + 30, False)
+    assert [] == await store.expired_leases(NOW + 29)
+    assert [(claimed.pk, claimed.deadline_at)] == await store.expired_leases(NOW + 31)
+    released = await store.release_leases(NOW + 31, requeue=[claimed.pk], give_up=[], reason="")
+    assert 1 == released
     again = await store.claim_batch(PIXEL, 10, NOW + 31, NOW + 60, False)
     assert (["k"], 2) == ([e.event_id for e in again], again[0].attempts)
+
+
+async def test_lease_release_touches_only_claims_still_expired(store: SqlStore) -> None:
+    """A lost claim another worker has released and taken again is left alone."""
+    await store.add_events([new_event("t")], NOW, 86400)
+    (claimed,) = await store.claim_batch(PIXEL, 1, NOW, NOW + 30, False)
+    await store.release_leases(NOW + 31, requeue=[claimed.pk], give_up=[], reason="")
+    await store.claim_batch(PIXEL, 1, NOW + 31, NOW + 91, False)
+    stale = await store.release_leases(NOW + 32, requeue=[], give_up=[claimed.pk], reason="x")
+    assert (0, "sending") == (stale, (await store.get_event("t"))["status"])
 
 
 async def test_quota_is_shared_and_resets_daily(store: SqlStore) -> None:
@@ -167,7 +182,7 @@ async def test_purge_drops_ip_and_user_agent_after_retention(store: SqlStore) ->
     """Settled events lose IP and user agent after retention; queued ones keep them."""
     await store.add_events([new_event("p"), new_event("q")], NOW, 86400)
     (claimed,) = await store.claim_batch(PIXEL, 1, NOW, NOW + 60, False)
-    await store.settle(now=NOW, delivered=[claimed.pk], code=0, message="OK")
+    await store.settle(Outcome(NOW, 0, "OK", delivered=(claimed.pk,)))
     counts = await store.purge(NOW + 100, pii_cutoff=NOW + 50, click_cutoff=0)
     assert 1 == counts["pii"]
     still = await store.claim_batch(PIXEL, 1, NOW + 100, NOW + 160, False)
@@ -196,7 +211,7 @@ async def test_replay_only_failed(store: SqlStore) -> None:
     """Only a failed event can be replayed; it is queued again with the same event_id."""
     await store.add_events([new_event("r")], NOW, 86400)
     (claimed,) = await store.claim_batch(PIXEL, 1, NOW, NOW + 60, False)
-    await store.settle(now=NOW, failed=[claimed.pk], code=40002, message="bad")
+    await store.settle(Outcome(NOW, 40002, "bad", failed=(claimed.pk,)))
     assert await store.replay_failed(claimed.pk, NOW + 10)
     assert "queued" == (await store.get_event("r"))["status"]
     assert not await store.replay_failed(claimed.pk, NOW + 11)

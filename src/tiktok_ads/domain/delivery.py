@@ -1,4 +1,4 @@
-"""How to read TikTok's answer to a batch, and what to do next: pure decisions, no I/O.
+"""How to read TikTok's answer to a batch, and what becomes of its events: pure decisions, no I/O.
 
 TikTok answers most errors with HTTP 200 and a non-zero `code`; the code decides, the HTTP
 status only matters when there is no envelope to read (gateway pages, timeouts).
@@ -7,10 +7,12 @@ status only matters when there is no envelope to read (gateway pages, timeouts).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tiktok_ads.domain.events import DEDUP_WINDOW_SECONDS
+from tiktok_ads.domain.events import ClaimedEvent
+from tiktok_ads.domain.retry import GiveUp, RetryPolicy
 
 
 class Verdict(StrEnum):
@@ -21,7 +23,8 @@ class Verdict(StrEnum):
     FAILED = "failed"  # any other client error: permanent for these events
 
 
-RETRYABLE_CODES = frozenset({40100, 50000, 50001, 50002, 51001})
+# 40700 is not in TikTok's table, but peers retry it and it has been seen under load.
+RETRYABLE_CODES = frozenset({40100, 40700, 50000, 50001, 50002, 51001})
 HOLD_CODES = frozenset({40001, 40102, 40104, 40105})
 SUCCESS_CODES = frozenset({0, 20001})
 
@@ -45,7 +48,7 @@ class DeliveryRecord:
 class TrackAnswer:
     """TikTok's answer, or the lack of one, reduced to what the decisions need."""
 
-    http_status: int | None  # None: no answer at all (timeout, reset)
+    http_status: int | None  # None: no answer at all (timeout, reset, a local failure)
     code: int | None  # None: no readable envelope
     message: str
     request_id: str | None = None
@@ -76,11 +79,12 @@ def classify(answer: TrackAnswer) -> Verdict:
     return Verdict.FAILED
 
 
-_INDEX_IN_MESSAGE = re.compile(r"\bdata\.(\d+)\b")
+# Both spellings are seen: "data.3.event_id: ..." and "Batch.3.properties.contents.0...".
+_INDEX_IN_MESSAGE = re.compile(r"\b(?:data|batch)\.(\d+)\b", re.IGNORECASE)
 
 
 def rejected_index(message: str, batch_len: int) -> int | None:
-    """The position of the bad event when TikTok's message names it (`data.<i>...`)."""
+    """The position of the bad event when TikTok's message names it (`data.<i>`, `Batch.<i>`)."""
     match = _INDEX_IN_MESSAGE.search(message)
     if match is None:
         return None
@@ -89,25 +93,49 @@ def rejected_index(message: str, batch_len: int) -> int | None:
 
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter, bounded by TikTok's deduplication window."""
+class Outcome:
+    """What one answer (or one local failure) does to claimed events; the store applies it.
 
-    base_seconds: float = 1.0
-    cap_seconds: float = 60.0
-    deadline_seconds: float = DEDUP_WINDOW_SECONDS
+    `retry` pairs each event with its next attempt; `given_up` events fail because TikTok's
+    deduplication window closes before they could be tried again.
+    """
 
-    def delay(self, attempts: int, rand: float) -> float:
-        """Seconds before the next try after `attempts` tries; `rand` in [0, 1)."""
-        ceiling = min(self.cap_seconds, self.base_seconds * 2.0 ** max(0, attempts - 1))
-        # Half fixed, half jitter: never hammer at once, never wait needlessly long.
-        return ceiling / 2 + ceiling / 2 * rand
+    now: float
+    code: int | None = None
+    message: str = ""
+    request_id: str | None = None
+    delivered: tuple[int, ...] = ()
+    failed: tuple[int, ...] = ()
+    held: tuple[int, ...] = ()
+    retry: tuple[tuple[int, float], ...] = ()
+    given_up: tuple[int, ...] = ()
+    give_up_reason: str = ""
+    delivery: DeliveryRecord | None = None
 
-    def next_attempt_at(self, attempts: int, now: float, rand: float) -> float:
-        return now + self.delay(attempts, rand)
+    @property
+    def final(self) -> tuple[int, ...]:
+        """Events with a verdict for good (what `?wait` callers wait for)."""
+        return self.delivered + self.failed + self.given_up
 
-    def expired(self, received_at: float, at: float) -> bool:
-        """A retry at `at` would land outside TikTok's dedup window: give up instead."""
-        return at >= received_at + self.deadline_seconds
+
+def plan_retries(
+    batch: Sequence[ClaimedEvent], policy: RetryPolicy, now: float, rand: float
+) -> tuple[tuple[tuple[int, float], ...], tuple[int, ...], str]:
+    """Each event's next attempt, or its end: (retries, given up, why they were given up).
+
+    One `rand` for the batch: its events keep travelling together when they are tried again.
+    """
+    retries: list[tuple[int, float]] = []
+    given_up: list[int] = []
+    reason = ""
+    for event in batch:
+        decision = policy.decide(event.attempts, event.deadline_at, now, rand)
+        if isinstance(decision, GiveUp):
+            given_up.append(event.pk)
+            reason = decision.reason
+        else:
+            retries.append((event.pk, decision.at))
+    return tuple(retries), tuple(given_up), reason
 
 
 def should_flush(ready: int, oldest_age_seconds: float, batch_size: int, linger_s: float) -> bool:

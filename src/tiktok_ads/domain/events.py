@@ -96,3 +96,4 @@ class ClaimedEvent:
     user_agent: str | None
     attempts: int
     received_at: float
+    deadline_at: float  # retries stop here (TikTok's deduplication window)

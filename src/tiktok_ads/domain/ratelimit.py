@@ -35,11 +35,6 @@ def next_midnight(ts: float) -> float:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
 
 
-def remaining(state: QuotaState, now: float, daily_limit: int) -> int:
-    used = state.used if state.day == utc_day(now) else 0
-    return max(0, daily_limit - used)
-
-
 def reserve(
     state: QuotaState, *, want: int, now: float, rps: float, daily_limit: int
 ) -> Reservation:
@@ -68,6 +63,28 @@ def refund(state: QuotaState, events: int, now: float) -> QuotaState:
     return QuotaState(state.next_slot_at, state.day, max(0, state.used - events))
 
 
-def near_cap(remaining_quota: int, daily_limit: int, batch_size: int) -> bool:
-    """Close enough to the cap that the claim order should favour purchases."""
-    return remaining_quota <= max(batch_size, daily_limit // 10)
+def by_priority(waiting: int, remaining_quota: int) -> bool:
+    """More waits than today's quota can carry: claim money first, page views last.
+
+    Otherwise the claim keeps arrival order, which is fairest when everything goes out today.
+    """
+    return waiting > remaining_quota
+
+
+@dataclass(frozen=True, slots=True)
+class DailyQuota:
+    """A pixel's day as the connection view shows it."""
+
+    limit: int
+    used: int
+    remaining: int
+    resets_at: float
+    held: int  # events waiting that today's remaining quota cannot carry
+
+
+def daily_quota(
+    state_day: str, state_used: int, *, now: float, daily_limit: int, waiting: int
+) -> DailyQuota:
+    used = state_used if state_day == utc_day(now) else 0
+    left = max(0, daily_limit - used)
+    return DailyQuota(daily_limit, used, left, next_midnight(now), max(0, waiting - left))

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from tiktok_ads.domain.connections import ApiKeyRow, ConnectionRow
-from tiktok_ads.domain.delivery import DeliveryRecord, TimedAnswer
+from tiktok_ads.domain.delivery import Outcome, TimedAnswer
 from tiktok_ads.domain.events import ClaimedEvent, IngestOutcome, NewEvent
 from tiktok_ads.domain.ratelimit import Reservation
 
@@ -78,12 +78,22 @@ class KeyStore(Protocol):
     async def find_api_key(self, key_hash: str) -> ApiKeyRow | None: ...
 
 
-class DeliveryQueue(Protocol):
+class VerdictStore(Protocol):
+    """Where waiters for TikTok's verdict read it."""
+
+    async def get_event_by_pk(self, pk: int) -> Any: ...
+
+    async def settled_among(self, pks: Sequence[int]) -> list[int]: ...
+
+
+class DeliveryQueue(VerdictStore, Protocol):
     """The queue as the dispatcher sees it: readiness, shared pacing, claims, verdicts."""
 
     async def readiness(
         self, pixel_id: str, now: float, limit: int
     ) -> tuple[int, float | None]: ...
+
+    async def ready_more_than(self, pixel_id: str, now: float, n: int) -> bool: ...
 
     async def reserve_send(
         self, pixel_id: str, *, want: int, now: float, rps: float, daily_limit: int
@@ -95,20 +105,7 @@ class DeliveryQueue(Protocol):
         self, pixel_id: str, limit: int, now: float, lease_until: float, by_priority: bool
     ) -> list[ClaimedEvent]: ...
 
-    async def settle(
-        self,
-        *,
-        now: float,
-        delivered: Sequence[int] = (),
-        retry: Sequence[int] = (),
-        retry_at: float = 0.0,
-        failed: Sequence[int] = (),
-        held: Sequence[int] = (),
-        code: int | None = None,
-        message: str = "",
-        request_id: str | None = None,
-        delivery: DeliveryRecord | None = None,
-    ) -> int: ...
+    async def settle(self, outcome: Outcome) -> None: ...
 
     async def mark_sent(self, pixel_id: str, now: float) -> None: ...
 
@@ -116,7 +113,15 @@ class DeliveryQueue(Protocol):
         self, pixel_id: str, *, healthy: bool, code: int | None, message: str | None, now: float
     ) -> None: ...
 
-    async def release_expired_leases(self, now: float) -> int: ...
+
+class Housekeeping(Protocol):
+    """What the worker's periodic tasks tidy: lost claims, personal data past retention."""
+
+    async def expired_leases(self, now: float, limit: int = 5000) -> list[tuple[int, float]]: ...
+
+    async def release_leases(
+        self, now: float, *, requeue: Sequence[int], give_up: Sequence[int], reason: str
+    ) -> int: ...
 
     async def purge(self, now: float, pii_cutoff: float, click_cutoff: float) -> dict[str, int]: ...
 
@@ -154,6 +159,8 @@ class ReadModel(Protocol):
     async def get_connection(self, pixel_id: str | None) -> ConnectionRow | None: ...
 
     async def list_connections(self) -> list[ConnectionRow]: ...
+
+    async def waiting_by_pixel(self) -> dict[str, int]: ...
 
     async def ping(self) -> bool: ...
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from tiktok_ads.domain import ratelimit
 from tiktok_ads.domain.connections import ConnectionRow
 from tiktok_ads.errors import NotFound
-from tiktok_ads.services.ports import ReadModel
+from tiktok_ads.services.ports import Clock, ReadModel
 
 
 def iso(ts: float | None) -> str | None:
@@ -46,8 +47,10 @@ def event_view(row: Any) -> dict[str, Any]:
     }
 
 
-def connection_view(row: ConnectionRow, queue_depth: int) -> dict[str, Any]:
-    """The product description's shape, plus health; never the token."""
+def connection_view(
+    row: ConnectionRow, queue_depth: int, quota: ratelimit.DailyQuota
+) -> dict[str, Any]:
+    """The product description's shape, plus health and today's quota; never the token."""
     return {
         "connected": row.healthy,
         "pixel_id": row.pixel_id,
@@ -65,12 +68,21 @@ def connection_view(row: ConnectionRow, queue_depth: int) -> dict[str, Any]:
         },
         "queue_depth": queue_depth,
         "last_error": row.health_message,
+        "daily_quota": {
+            "limit": quota.limit,
+            "used": quota.used,
+            "remaining": quota.remaining,
+            "resets_at": iso(quota.resets_at),
+        },
+        "held_by_daily_cap": quota.held,
     }
 
 
 class Queries:
-    def __init__(self, store: ReadModel) -> None:
+    def __init__(self, store: ReadModel, clock: Clock, daily_limit: int) -> None:
         self._store = store
+        self._clock = clock
+        self._daily_limit = daily_limit
 
     async def event(
         self, event_id: str, pixel_id: str | None = None, event_type: str | None = None
@@ -111,15 +123,29 @@ class Queries:
     async def connection(self, pixel_id: str | None) -> dict[str, Any] | None:
         """One connection's view (the default one when `pixel_id` is None)."""
         row = await self._store.get_connection(pixel_id)
-        if row is None:
-            return None
-        depth = await self._store.queue_depth()
-        return connection_view(row, depth.get(row.pixel_id, 0))
+        return None if row is None else (await self._connection_views([row]))[0]
 
     async def connections(self) -> list[dict[str, Any]]:
+        return await self._connection_views(await self._store.list_connections())
+
+    async def _connection_views(self, rows: list[ConnectionRow]) -> list[dict[str, Any]]:
         depth = await self._store.queue_depth()
-        rows = await self._store.list_connections()
-        return [connection_view(r, depth.get(r.pixel_id, 0)) for r in rows]
+        waiting = await self._store.waiting_by_pixel()
+        now = self._clock.now()
+        return [
+            connection_view(
+                row,
+                depth.get(row.pixel_id, 0),
+                ratelimit.daily_quota(
+                    row.quota_day,
+                    row.quota_used,
+                    now=now,
+                    daily_limit=self._daily_limit,
+                    waiting=waiting.get(row.pixel_id, 0),
+                ),
+            )
+            for row in rows
+        ]
 
     async def health_and_depth(self) -> tuple[dict[str, bool], dict[str, int]]:
         """Per pixel: healthy or held, and events waiting (for the gauges)."""

@@ -1,6 +1,8 @@
-"""Store verbs of the queue: how much is ready, claims (never shared), and expired leases."""
+"""Store verbs of the queue: how much is ready, claims (never shared), and lost claims."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Connection
@@ -8,6 +10,11 @@ from sqlalchemy.engine import Connection
 from tiktok_ads.adapters.store.base import StoreBase
 from tiktok_ads.adapters.store.schema import events
 from tiktok_ads.domain.events import READY_STATUSES, ClaimedEvent, Status
+
+
+def chunks(pks: Sequence[int], size: int = 900) -> list[Sequence[int]]:
+    """IN lists a statement can take on every database."""
+    return [pks[i : i + size] for i in range(0, len(pks), size)]
 
 
 class Claims(StoreBase):
@@ -31,6 +38,37 @@ class Claims(StoreBase):
 
         return await self._read_tx(read)
 
+    async def ready_more_than(self, pixel_id: str, now: float, n: int) -> bool:
+        """Whether more than `n` events of the pixel are ready (counts at most n + 1)."""
+
+        def read(conn: Connection) -> bool:
+            ready = (
+                select(events.c.id)
+                .where(
+                    events.c.pixel_id == pixel_id,
+                    events.c.status.in_(READY_STATUSES),
+                    events.c.next_attempt_at <= now,
+                )
+                .limit(n + 1)
+                .subquery()
+            )
+            return int(conn.execute(select(func.count()).select_from(ready)).scalar_one()) > n
+
+        return await self._read_tx(read)
+
+    async def waiting_by_pixel(self) -> dict[str, int]:
+        """Events queued or retrying (not in flight), per pixel."""
+
+        def read(conn: Connection) -> dict[str, int]:
+            query = (
+                select(events.c.pixel_id, func.count())
+                .where(events.c.status.in_(READY_STATUSES))
+                .group_by(events.c.pixel_id)
+            )
+            return {p: int(c) for p, c in conn.execute(query)}
+
+        return await self._read_tx(read)
+
     async def claim_batch(
         self, pixel_id: str, limit: int, now: float, lease_until: float, by_priority: bool
     ) -> list[ClaimedEvent]:
@@ -47,7 +85,7 @@ class Claims(StoreBase):
                   AND next_attempt_at <= :now
                 ORDER BY {order} LIMIT :limit {lock})
             RETURNING id, event_id, event_name, payload, ip, user_agent, attempts, received_at,
-                      priority
+                      deadline_at, priority
             """
         )
 
@@ -65,27 +103,64 @@ class Claims(StoreBase):
                     r.user_agent,
                     r.attempts,
                     r.received_at,
+                    r.deadline_at,
                 )
                 for r in rows
             ]
 
         return await self._write_tx(claim)
 
-    async def release_expired_leases(self, now: float) -> int:
-        """Claims whose worker died (kill -9) go back to the queue with the same event_id."""
+    async def expired_leases(self, now: float, limit: int = 5000) -> list[tuple[int, float]]:
+        """(pk, deadline) of claims whose worker died (kill -9) or hung past its lease."""
 
-        def release(conn: Connection) -> int:
-            stmt = (
-                update(events)
+        def read(conn: Connection) -> list[tuple[int, float]]:
+            query = (
+                select(events.c.id, events.c.deadline_at)
                 .where(events.c.status == Status.SENDING.value, events.c.lease_until < now)
-                .values(
-                    status=Status.RETRYING.value,
-                    lease_until=None,
-                    next_attempt_at=now,
-                    updated_at=now,
-                    last_error="claim lease expired (worker stopped)",
-                )
+                .order_by(events.c.id)
+                .limit(limit)
             )
-            return int(conn.execute(stmt).rowcount)
+            return [(int(pk), float(deadline)) for pk, deadline in conn.execute(query)]
 
-        return await self._write_tx(release)
+        return await self._read_tx(read)
+
+    async def release_leases(
+        self, now: float, *, requeue: Sequence[int], give_up: Sequence[int], reason: str
+    ) -> int:
+        """Apply the decisions on lost claims: back to the queue (same event_id) or failed.
+
+        Only claims still expired are touched: one another worker released and took meanwhile
+        is its business now. Returns how many rows changed.
+        """
+        lost = (events.c.status == Status.SENDING.value, events.c.lease_until < now)
+
+        def run(conn: Connection) -> int:
+            changed = 0
+            for chunk in chunks(list(requeue)):
+                stmt = (
+                    update(events)
+                    .where(events.c.id.in_(chunk), *lost)
+                    .values(
+                        status=Status.RETRYING.value,
+                        lease_until=None,
+                        next_attempt_at=now,
+                        updated_at=now,
+                        last_error="claim lease expired (worker stopped); sending again",
+                    )
+                )
+                changed += int(conn.execute(stmt).rowcount)
+            for chunk in chunks(list(give_up)):
+                stmt = (
+                    update(events)
+                    .where(events.c.id.in_(chunk), *lost)
+                    .values(
+                        status=Status.FAILED.value,
+                        lease_until=None,
+                        updated_at=now,
+                        last_error=reason,
+                    )
+                )
+                changed += int(conn.execute(stmt).rowcount)
+            return changed
+
+        return await self._write_tx(run)

@@ -1,118 +1,102 @@
-"""Store verbs that record TikTok's verdict on claimed events, and the delivery log."""
+"""Store verbs that record what became of claimed events, the delivery log, and verdict lookups.
+
+The decisions are the domain's (`domain.delivery.Outcome`); these verbs only apply them, in
+few statements: one per kind of fate, retries grouped by their next attempt time.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from tiktok_ads.adapters.store.base import StoreBase
+from tiktok_ads.adapters.store.claims import chunks
 from tiktok_ads.adapters.store.schema import deliveries, events
-from tiktok_ads.domain.delivery import DeliveryRecord
+from tiktok_ads.domain.delivery import DeliveryRecord, Outcome
 from tiktok_ads.domain.events import Status
 
-
-def _chunks(pks: Sequence[int], size: int = 900) -> list[Sequence[int]]:
-    return [pks[i : i + size] for i in range(0, len(pks), size)]
+_FINAL = (Status.DELIVERED.value, Status.FAILED.value)
 
 
 class Settlement(StoreBase):
-    async def settle(
-        self,
-        *,
-        now: float,
-        delivered: Sequence[int] = (),
-        retry: Sequence[int] = (),
-        retry_at: float = 0.0,
-        failed: Sequence[int] = (),
-        held: Sequence[int] = (),
-        code: int | None = None,
-        message: str = "",
-        request_id: str | None = None,
-        delivery: DeliveryRecord | None = None,
-    ) -> int:
-        """Record TikTok's verdict on claimed events, and the request in the delivery log.
+    async def settle(self, outcome: Outcome) -> None:
+        """Record the fate of claimed events with TikTok's answer, and log the request."""
 
-        Retries that would land past an event's deadline fail instead; returns how many did.
-        """
-
-        def run(conn: Connection) -> int:
+        def run(conn: Connection) -> None:
             common = {
-                "updated_at": now,
+                "updated_at": outcome.now,
                 "lease_until": None,
-                "tiktok_code": code,
-                "tiktok_message": message or None,
-                "request_id": request_id,
+                "tiktok_code": outcome.code,
+                "tiktok_message": outcome.message or None,
+                "request_id": outcome.request_id,
             }
-            if delivered:
-                self._update(
-                    conn,
-                    delivered,
-                    status=Status.DELIVERED.value,
-                    delivered_at=now,
-                    last_error=None,
-                    **common,
-                )
-            if failed:
-                self._update(conn, failed, status=Status.FAILED.value, last_error=message, **common)
-            if held:
-                # The connection is at fault, not the events: back to the queue, attempt uncounted.
-                self._update(
-                    conn,
-                    held,
-                    status=Status.QUEUED.value,
-                    next_attempt_at=now,
-                    attempts=events.c.attempts - 1,
-                    last_error=message,
-                    **common,
-                )
-            expired = 0
-            if retry:
-                expired = self._retry(conn, retry, retry_at, message, common)
-            if delivery is not None:
-                conn.execute(deliveries.insert(), [_delivery_row(delivery)])
-            return expired
-
-        return await self._write_tx(run)
-
-    def _update(self, conn: Connection, pks: Sequence[int], **values: Any) -> None:
-        for chunk in _chunks(list(pks)):
-            conn.execute(update(events).where(events.c.id.in_(chunk)).values(**values))
-
-    def _retry(
-        self,
-        conn: Connection,
-        pks: Sequence[int],
-        retry_at: float,
-        message: str,
-        common: dict[str, Any],
-    ) -> int:
-        expired = 0
-        for chunk in _chunks(list(pks)):
-            expired += int(
-                conn.execute(
-                    update(events)
-                    .where(events.c.id.in_(chunk), events.c.deadline_at <= retry_at)
-                    .values(
-                        status=Status.FAILED.value,
-                        last_error=f"gave up: TikTok's 48 h deduplication window ended ({message})",
-                        **common,
-                    )
-                ).rowcount
+            message = outcome.message
+            _update(
+                conn,
+                outcome.delivered,
+                status=Status.DELIVERED.value,
+                delivered_at=outcome.now,
+                last_error=None,
+                **common,
             )
-            conn.execute(
-                update(events)
-                .where(events.c.id.in_(chunk), events.c.deadline_at > retry_at)
-                .values(
+            _update(conn, outcome.failed, status=Status.FAILED.value, last_error=message, **common)
+            # Held: the connection is at fault, not the events: back to the queue, attempt
+            # uncounted.
+            _update(
+                conn,
+                outcome.held,
+                status=Status.QUEUED.value,
+                next_attempt_at=outcome.now,
+                attempts=events.c.attempts - 1,
+                last_error=message,
+                **common,
+            )
+            _update(
+                conn,
+                outcome.given_up,
+                status=Status.FAILED.value,
+                last_error=f"{outcome.give_up_reason} ({message})",
+                **common,
+            )
+            by_time: defaultdict[float, list[int]] = defaultdict(list)
+            for pk, at in outcome.retry:
+                by_time[at].append(pk)
+            for at, pks in by_time.items():
+                _update(
+                    conn,
+                    pks,
                     status=Status.RETRYING.value,
-                    next_attempt_at=retry_at,
+                    next_attempt_at=at,
                     last_error=message,
                     **common,
                 )
-            )
-        return expired
+            if outcome.delivery is not None:
+                conn.execute(deliveries.insert(), [_delivery_row(outcome.delivery)])
+
+        await self._write_tx(run)
+
+    async def settled_among(self, pks: Sequence[int]) -> list[int]:
+        """Which of these events have their verdict for good (delivered or failed)."""
+
+        def read(conn: Connection) -> list[int]:
+            found: list[int] = []
+            for chunk in chunks(list(pks)):
+                query = select(events.c.id).where(
+                    events.c.id.in_(chunk), events.c.status.in_(_FINAL)
+                )
+                found.extend(int(pk) for (pk,) in conn.execute(query))
+            return found
+
+        return await self._read_tx(read)
+
+
+def _update(conn: Connection, pks: Sequence[int], **values: Any) -> None:
+    for chunk in chunks(list(pks)):
+        conn.execute(update(events).where(events.c.id.in_(chunk)).values(**values))
 
 
 def _delivery_row(record: DeliveryRecord) -> dict[str, Any]:

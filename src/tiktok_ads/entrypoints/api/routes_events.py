@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,6 +12,8 @@ from tiktok_ads.entrypoints.api.errors import ApiError
 from tiktok_ads.entrypoints.api.responses import JsonResponse
 from tiktok_ads.errors import FieldError
 from tiktok_ads.services.ingest import Accepted, Refused
+from tiktok_ads.services.queries import event_view
+from tiktok_ads.services.verdicts import TooManyWaiters
 
 router = APIRouter(tags=["events"])
 events_right = Depends(require("events"))
@@ -71,6 +72,17 @@ async def post_event(request: Request) -> JsonResponse:
     await authorize(request, "events")
     wait = _wait_seconds(request)
     raw = await read_json(request)
+    if not wait:
+        return await _submit(request, raw, None)
+    try:
+        # Room to wait is taken before the event is stored: a refusal costs the caller nothing.
+        with container(request).verdicts.slot():
+            return await _submit(request, raw, wait)
+    except TooManyWaiters as exc:
+        raise ApiError(429, 40100, str(exc), headers={"Retry-After": "1"}) from exc
+
+
+async def _submit(request: Request, raw: Any, wait: float | None) -> JsonResponse:
     accepted = await container(request).ingest.submit(raw)
     body = _accepted_body(accepted)
     if accepted.status == "duplicate":
@@ -114,15 +126,9 @@ def _wait_seconds(request: Request) -> float | None:
 
 
 async def _wait_for_verdict(request: Request, pk: int, wait: float) -> dict[str, Any] | None:
-    queries = container(request).queries
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
-    row = None
-    while True:
-        row = await queries.event_by_pk(pk)
-        if row is None or row["status"] in _TERMINAL or loop.time() >= deadline:
-            return row
-        await asyncio.sleep(min(0.05, max(0.0, deadline - loop.time())))
+    """Woken by the verdict (see services.verdicts), not by polling the row."""
+    row = await container(request).verdicts.wait(pk, wait)
+    return None if row is None else event_view(row)
 
 
 @router.post(
