@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 
 from tiktok_ads.adapters.store import ConnectionRow
 from tiktok_ads.entrypoints.api import schemas
 from tiktok_ads.entrypoints.api.deps import container, read_json, require
 from tiktok_ads.entrypoints.api.errors import ApiError
+from tiktok_ads.entrypoints.api.params import PixelIdQuery
 from tiktok_ads.entrypoints.api.responses import JsonResponse
 from tiktok_ads.errors import EventInvalid, FieldError, NotFound
 
@@ -47,7 +48,7 @@ def connection_view(row: ConnectionRow, queue_depth: int) -> dict[str, Any]:
 
 @router.get("/connection", summary="One connection (default: the default pixel) and its health")
 async def get_connection(
-    request: Request, pixel_id: str | None = Query(None), _: Any = Depends(require("events"))
+    request: Request, pixel_id: PixelIdQuery = None, _: Any = Depends(require("events"))
 ) -> JsonResponse:
     c = container(request)
     row = await c.store.get_connection(pixel_id)

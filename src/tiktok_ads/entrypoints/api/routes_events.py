@@ -11,6 +11,12 @@ from sqlalchemy.engine import RowMapping
 from tiktok_ads.entrypoints.api import schemas
 from tiktok_ads.entrypoints.api.deps import authorize, container, read_json, require
 from tiktok_ads.entrypoints.api.errors import ApiError
+from tiktok_ads.entrypoints.api.params import (
+    BeforeIdQuery,
+    EventIdPath,
+    EventTypeQuery,
+    PixelIdQuery,
+)
 from tiktok_ads.entrypoints.api.responses import JsonResponse
 from tiktok_ads.errors import FieldError, NotFound
 from tiktok_ads.services.ingest import Accepted, Refused
@@ -214,9 +220,9 @@ async def list_events(
     status: str | None = Query(
         None, pattern="^(queued|sending|retrying|delivered|failed|skipped)$"
     ),
-    pixel_id: str | None = None,
+    pixel_id: PixelIdQuery = None,
     limit: int = Query(100, ge=1, le=1000),
-    before_id: int | None = Query(None, description="Page back: the `cursor` of the previous page"),
+    before_id: BeforeIdQuery = None,
     _: Any = events_right,
 ) -> JsonResponse:
     rows = await container(request).store.list_events(
@@ -238,9 +244,9 @@ async def _find(
 @router.get("/events/{event_id}", summary="The latest event with this event_id")
 async def get_event(
     request: Request,
-    event_id: str,
-    pixel_id: str | None = None,
-    event_type: str | None = None,
+    event_id: EventIdPath,
+    pixel_id: PixelIdQuery = None,
+    event_type: EventTypeQuery = None,
     _: Any = events_right,
 ) -> JsonResponse:
     return JsonResponse(event_view(await _find(request, event_id, pixel_id, event_type)))
@@ -249,9 +255,9 @@ async def get_event(
 @router.post("/events/{event_id}/retry", summary="Replay a failed event (same event_id)")
 async def retry_event(
     request: Request,
-    event_id: str,
-    pixel_id: str | None = None,
-    event_type: str | None = None,
+    event_id: EventIdPath,
+    pixel_id: PixelIdQuery = None,
+    event_type: EventTypeQuery = None,
     _: Any = events_right,
 ) -> JsonResponse:
     c = container(request)
@@ -277,7 +283,7 @@ async def stats(request: Request, _: Any = events_right) -> JsonResponse:
 @router.get("/deliveries", summary="Requests to TikTok with TikTok's answers, newest first")
 async def deliveries(
     request: Request,
-    pixel_id: str | None = None,
+    pixel_id: PixelIdQuery = None,
     limit: int = Query(50, ge=1, le=500),
     _: Any = events_right,
 ) -> JsonResponse:
