@@ -151,6 +151,7 @@ def build(
             lease_s=settings.tiktok_ads_claim_lease_seconds,
             pii_retention_s=settings.tiktok_ads_pii_retention_hours * 3600,
             attribution_window_s=settings.tiktok_attribution_window_days * 86400.0,
+            event_retention_s=settings.tiktok_ads_event_retention_days * 86400.0,
         ),
         policy=policy,
         wake=ingest.written,

@@ -49,6 +49,7 @@ class DispatchConfig:
     maintenance_every_s: float = 5.0
     pii_retention_s: float = 72 * 3600.0
     attribution_window_s: float = 28 * 86400.0
+    event_retention_s: float = 90 * 86400.0
 
 
 class Dispatcher:
@@ -113,6 +114,7 @@ class Dispatcher:
         await self._store.purge(
             now, now - self._config.pii_retention_s, now - self._config.attribution_window_s
         )
+        await self._store.purge_expired(now - self._config.event_retention_s)
         connections = await self._connections.all()
         self._metrics.set_connection_gauges(
             {c.pixel_id: c.healthy for c in connections}, await self._store.queue_depth()

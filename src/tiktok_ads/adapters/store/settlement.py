@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
 from tiktok_ads.adapters.store.base import StoreBase
+from tiktok_ads.adapters.store.counters import count_settled
 from tiktok_ads.adapters.store.schema import deliveries, events
 from tiktok_ads.domain.delivery import DeliveryRecord
 from tiktok_ads.domain.events import Status
@@ -71,6 +72,7 @@ class Settlement(StoreBase):
             expired = 0
             if retry:
                 expired = self._retry(conn, retry, retry_at, message, common)
+            count_settled(conn, [*delivered, *failed, *retry])
             if delivery is not None:
                 conn.execute(deliveries.insert(), [_delivery_row(delivery)])
             return expired

@@ -272,7 +272,17 @@ async def retry_event(
     )
 
 
-@router.get("/stats", summary="Counts by status, event type and pixel; queue depth")
+@router.get(
+    "/stats",
+    summary="Counts by status, event type and pixel; queue depth",
+    description=(
+        "`by_status`: `queued`, `sending`, `retrying` are the events in that state now; "
+        "`delivered`, `failed`, `skipped`, `duplicate` are totals (a replayed event leaves "
+        "`failed`), kept after retention deletes old rows. `by_event_type` and `by_pixel`: "
+        "those totals plus `received` (every event answered queued, skipped or duplicate). "
+        "`received`: the grand total. `queue_depth`: per pixel, events waiting or in flight."
+    ),
+)
 async def stats(request: Request, _: Any = events_right) -> JsonResponse:
     store = container(request).store
     body = await store.stats()
