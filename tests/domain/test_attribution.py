@@ -61,7 +61,7 @@ def test_enrich_takes_the_most_recent_value_of_each_kind() -> None:
         "external": ClickMemory("new-click", NOW + DAY, "old-cookie", NOW),
     }
     enrich(item, memory)
-    assert {"ttclid": "new-click", "ttp": "new-cookie"} == item.payload["user"]  # type: ignore[index]
+    assert {"ttclid": "new-click", "ttp": "new-cookie"} == item.payload["user"]
     assert "email,ttclid,ttp" == item.match_keys
 
 
@@ -70,7 +70,7 @@ def test_attaching_a_remembered_click_does_not_renew_it() -> None:
     recalled = {"h": ClickMemory("A", NOW, None, None)}
     enriched = event("e1", ("h",))
     assert {} == attribute([enriched], recalled, NOW + 20 * DAY, NOW + 20 * DAY - 28 * DAY)
-    assert "A" == enriched.payload["user"]["ttclid"]  # type: ignore[index]
+    assert "A" == enriched.payload["user"]["ttclid"]
     carried = event("e2", ("h",), ttclid="A", ttp="cookie")
     changed = attribute([carried], recalled, NOW + 20 * DAY, NOW - 8 * DAY)
     assert {"h": ClickMemory("A", NOW, "cookie", NOW + 20 * DAY)} == changed
@@ -80,7 +80,7 @@ def test_a_click_earlier_in_the_same_group_reaches_a_later_event() -> None:
     """Within one group commit the first event's click id is attached to the second's."""
     items = [event("a", ("h",), ttclid="A"), event("b", ("h",))]
     changed = attribute(items, {}, NOW, NOW - 28 * DAY)
-    assert "A" == items[1].payload["user"]["ttclid"]  # type: ignore[index]
+    assert "A" == items[1].payload["user"]["ttclid"]
     assert {"h": ClickMemory("A", NOW, None, None)} == changed
 
 

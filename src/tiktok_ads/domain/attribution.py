@@ -9,7 +9,7 @@ follow a person forever. The store only reads and writes the rows; the rules liv
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from tiktok_ads.domain.events import NewEvent
 
@@ -27,6 +27,8 @@ class ClickMemory:
         """Only the values first seen at or after `cutoff` (the rest is outside the window)."""
         click = self.ttclid_at is not None and self.ttclid_at >= cutoff
         ttp = self.ttp_at is not None and self.ttp_at >= cutoff
+        if (click or self.ttclid is None) and (ttp or self.ttp is None):
+            return self
         return ClickMemory(
             self.ttclid if click else None,
             self.ttclid_at if click else None,
@@ -37,12 +39,16 @@ class ClickMemory:
     def seen(self, ttclid: str | None, ttp: str | None, now: float) -> ClickMemory:
         """After an event carrying these values: a new value is first seen now; the same value
         keeps the time it was first seen (the click, not its reuse, starts the window)."""
-        entry = self
-        if ttclid is not None and ttclid != entry.ttclid:
-            entry = replace(entry, ttclid=ttclid, ttclid_at=now)
-        if ttp is not None and ttp != entry.ttp:
-            entry = replace(entry, ttp=ttp, ttp_at=now)
-        return entry
+        new_click = ttclid is not None and ttclid != self.ttclid
+        new_ttp = ttp is not None and ttp != self.ttp
+        if not (new_click or new_ttp):
+            return self
+        return ClickMemory(
+            ttclid if new_click else self.ttclid,
+            now if new_click else self.ttclid_at,
+            ttp if new_ttp else self.ttp,
+            now if new_ttp else self.ttp_at,
+        )
 
 
 def identities_to_recall(items: Iterable[NewEvent]) -> set[str]:
@@ -67,6 +73,8 @@ def enrich(item: NewEvent, memory: Mapping[str, ClickMemory]) -> None:
     if item.payload is None or (item.has_ttclid and item.has_ttp):
         return
     entries = [memory[h] for h in item.identity_hashes if h in memory]
+    if not entries:
+        return
     added: dict[str, str] = {}
     clicks = [e for e in entries if e.ttclid is not None and e.ttclid_at is not None]
     if not item.has_ttclid and clicks:
