@@ -13,8 +13,9 @@ from tiktok_ads.adapters.store.counters import count_outcomes
 from tiktok_ads.adapters.store.schema import deliveries, event_counters, events
 from tiktok_ads.domain.events import DEDUP_WINDOW_SECONDS, Status
 
-# Statuses written out, not bound: SQLite uses a partial index only for a WHERE it can match
-# at prepare time (tests/service/test_retention.py checks the plans).
+# Read on every /stats, /metrics and maintenance pass: statuses written out, not bound (SQLite
+# uses a partial index only for a WHERE it can match when preparing), the index named for
+# SQLite (see bulk.pinned); tests/service/test_retention.py checks the plans.
 READY_BY_PIXEL = (
     "SELECT pixel_id, count(*) FROM events INDEXED BY ix_events_ready "
     "WHERE status IN ('queued', 'retrying') GROUP BY pixel_id"
