@@ -182,7 +182,7 @@ def bench(args: argparse.Namespace) -> None:
             )
         with read_only(db) as conn:
             (dups,) = conn.execute(
-                "SELECT COALESCE(SUM(count), 0) FROM ingest_counters WHERE outcome = 'duplicate'"
+                "SELECT COALESCE(SUM(count), 0) FROM event_counters WHERE outcome = 'duplicate'"
             ).fetchone()
         if dups:
             raise BenchError(f"{dups} events were deduplicated: the figures are not valid")

@@ -274,7 +274,7 @@ def bench(args: argparse.Namespace) -> None:
 def _check_database(db: Path) -> tuple[int, int]:
     with read_only(db) as conn:
         (dups,) = conn.execute(
-            "SELECT COALESCE(SUM(count), 0) FROM ingest_counters WHERE outcome = 'duplicate'"
+            "SELECT COALESCE(SUM(count), 0) FROM event_counters WHERE outcome = 'duplicate'"
         ).fetchone()
         (stored,) = conn.execute("SELECT COUNT(*) FROM events").fetchone()
     return int(dups), int(stored)

@@ -186,6 +186,7 @@ def build(
         config=MaintenanceConfig(
             pii_retention_s=settings.tiktok_ads_pii_retention_hours * 3600,
             attribution_window_s=settings.tiktok_attribution_window_days * 86400.0,
+            event_retention_s=settings.tiktok_ads_event_retention_days * 86400.0,
         ),
     )
     return Container(

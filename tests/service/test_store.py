@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select
 
 from tiktok_ads.adapters.store import DeliveryRecord, SqlStore
-from tiktok_ads.adapters.store.schema import metadata
+from tiktok_ads.adapters.store.schema import events, metadata
 from tiktok_ads.domain.delivery import Outcome
 from tiktok_ads.domain.events import DEDUP_WINDOW_SECONDS, NewEvent
 
@@ -174,19 +176,32 @@ async def test_quota_is_shared_and_resets_daily(store: SqlStore) -> None:
     third = await store.reserve_send(PIXEL, want=6, now=NOW, rps=2, daily_limit=10)
     assert (6, 4, 0) == (first.granted, second.granted, third.granted)
     assert (NOW, NOW + 0.5) == (first.send_at, second.send_at)
-    tomorrow = await store.reserve_send(PIXEL, want=6, now=third.resets_at, rps=2, daily_limit=10)
-    assert 6 == tomorrow.granted
+    midnight = datetime(2025, 10, 10, tzinfo=UTC).timestamp()  # NOW is 2025-10-09 08:53 UTC
+    assert midnight == third.resets_at
+    before = await store.reserve_send(PIXEL, want=6, now=midnight - 1, rps=2, daily_limit=10)
+    tomorrow = await store.reserve_send(PIXEL, want=6, now=midnight, rps=2, daily_limit=10)
+    assert (0, 6) == (before.granted, tomorrow.granted)
+
+
+async def ip_and_user_agent(store: SqlStore) -> dict[str, tuple[str | None, str | None]]:
+    def read() -> dict[str, tuple[str | None, str | None]]:
+        with store.write_engine.connect() as conn:
+            rows = conn.execute(select(events.c.event_id, events.c.ip, events.c.user_agent))
+            return {event_id: (ip, ua) for event_id, ip, ua in rows}
+
+    return await asyncio.to_thread(read)
 
 
 async def test_purge_drops_ip_and_user_agent_after_retention(store: SqlStore) -> None:
-    """Settled events lose IP and user agent after retention; queued ones keep them."""
-    await store.add_events([new_event("p"), new_event("q")], NOW, 86400)
-    (claimed,) = await store.claim_batch(PIXEL, 1, NOW, NOW + 60, False)
-    await store.settle(Outcome(NOW, 0, "OK", delivered=(claimed.pk,)))
+    """Settled events lose IP and user agent after retention; newer and queued ones keep them."""
+    await store.add_events([new_event("old"), new_event("new"), new_event("q")], NOW, 86400)
+    old, new = await store.claim_batch(PIXEL, 2, NOW, NOW + 60, False)
+    await store.settle(Outcome(NOW, 0, "OK", delivered=(old.pk,)))
+    await store.settle(Outcome(NOW + 60, 40002, "bad", failed=(new.pk,)))
     counts = await store.purge(NOW + 100, pii_cutoff=NOW + 50, click_cutoff=0)
     assert 1 == counts["pii"]
-    still = await store.claim_batch(PIXEL, 1, NOW + 100, NOW + 160, False)
-    assert ("203.0.113.9", "UA") == (still[0].ip, still[0].user_agent)
+    kept = ("203.0.113.9", "UA")
+    assert {"old": (None, None), "new": kept, "q": kept} == await ip_and_user_agent(store)
 
 
 async def test_click_ids_follow_a_person_across_devices(store: SqlStore) -> None:
@@ -215,3 +230,27 @@ async def test_replay_only_failed(store: SqlStore) -> None:
     assert await store.replay_failed(claimed.pk, NOW + 10)
     assert "queued" == (await store.get_event("r"))["status"]
     assert not await store.replay_failed(claimed.pk, NOW + 11)
+
+
+async def test_a_click_is_remembered_from_the_click_not_from_its_reuse(store: SqlStore) -> None:
+    """A day-0 click reused on days 10 and 20 is not attached to a day-29 event (28-day window)."""
+    day, window = 86400.0, 28 * 86400.0
+
+    def event(event_id: str, user: dict[str, str]) -> NewEvent:
+        return new_event(
+            event_id,
+            identity_hashes=("h1",),
+            has_ttclid="ttclid" in user,
+            has_ttp="ttp" in user,
+            payload={"event": "ViewContent", "user": dict(user)},
+        )
+
+    await store.add_events([event("d0", {"ttclid": "E.C.P.x", "ttp": "ttp-1"})], NOW, window)
+    # The browser sends the same click id again on day 10; another device is enriched on day 20.
+    await store.add_events([event("d10", {"ttclid": "E.C.P.x"})], NOW + 10 * day, window)
+    day20 = event("d20", {})
+    await store.add_events([day20], NOW + 20 * day, window)
+    assert {"ttclid": "E.C.P.x", "ttp": "ttp-1"} == day20.payload["user"]
+    day29 = event("d29", {})
+    await store.add_events([day29], NOW + 29 * day, window)
+    assert ({}, "email") == (day29.payload["user"], day29.match_keys)

@@ -19,8 +19,10 @@ class MaintenanceConfig:
     lease_check_every_s: float = 5.0
     purge_every_s: float = 60.0
     gauges_every_s: float = 5.0
+    retention_every_s: float = 10.0
     pii_retention_s: float = 72 * 3600.0
     attribution_window_s: float = 28 * 86400.0
+    event_retention_s: float = 90 * 86400.0
 
 
 class Maintenance:
@@ -46,6 +48,7 @@ class Maintenance:
         return [
             PeriodicTask("release-expired-leases", cfg.lease_check_every_s, self.release_leases),
             PeriodicTask("purge-expired-data", cfg.purge_every_s, self.purge),
+            PeriodicTask("delete-past-retention", cfg.retention_every_s, self.delete_old_rows),
             PeriodicTask("refresh-gauges", cfg.gauges_every_s, self.refresh_gauges),
         ]
 
@@ -77,6 +80,12 @@ class Maintenance:
     async def purge(self, now: float) -> None:
         cfg = self._config
         await self._store.purge(now, now - cfg.pii_retention_s, now - cfg.attribution_window_s)
+
+    async def delete_old_rows(self, now: float) -> int:
+        """Settled events and delivery records past TIKTOK_ADS_EVENT_RETENTION_DAYS, in small
+        batches (the totals of /stats stay in the counters)."""
+        deleted = await self._store.purge_expired(now - self._config.event_retention_s)
+        return sum(deleted.values())
 
     async def refresh_gauges(self, _now: float) -> None:
         connections = await self._connections.all()

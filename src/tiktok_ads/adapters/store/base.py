@@ -71,6 +71,9 @@ class StoreBase:
         self.url = url
         self._write, self._read = create_engines(url, pool_size)
         self.dialect = self._write.dialect.name
+        # The driver's PEP-249 root (sqlite3.Error, psycopg.Error): statements run on the raw
+        # DBAPI cursor (bulk.py) raise these unwrapped by SQLAlchemy.
+        self._driver_error: type[Exception] = self._write.dialect.loaded_dbapi.Error
         self._pool = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="store")
         self._writer_lock = WriterLock.beside(url) if self.dialect == "sqlite" else None
 
@@ -90,7 +93,7 @@ class StoreBase:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._pool, functools.partial(fn, *args))
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, self._driver_error) as exc:
             raise StoreError(f"database error: {type(exc).__name__}") from exc
 
     async def _write_tx(self, fn: Callable[..., T], *args: Any) -> T:

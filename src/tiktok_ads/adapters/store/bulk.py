@@ -7,10 +7,13 @@ own work (bench/ profiles); these strings are cached per (dialect, shape) instea
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import TextClause
 
 
 @functools.lru_cache(maxsize=256)
@@ -22,6 +25,19 @@ def values_sql(placeholder: str, head: str, columns: int, rows: int, tail: str) 
 @functools.lru_cache(maxsize=256)
 def in_list_sql(placeholder: str, head: str, count: int, tail: str = "") -> str:
     return f"{head} ({', '.join([placeholder] * count)}) {tail}"
+
+
+@functools.lru_cache(maxsize=64)
+def pinned(sql: str, dialect: str) -> TextClause:
+    """`sql` keeping its `INDEXED BY` hints on SQLite, without them elsewhere.
+
+    SQLite plans without table statistics and, left to itself, searches old settled events
+    through the (status, id) index: a walk over every delivered row. PostgreSQL's planner has
+    statistics (and no such syntax).
+    """
+    if dialect != "sqlite":
+        sql = re.sub(r"\s+INDEXED BY \w+", "", sql)
+    return text(sql)
 
 
 def placeholder(conn: Connection) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Connection
 
 from tiktok_ads.adapters.store.base import StoreBase
+from tiktok_ads.adapters.store.counters import count_outcomes
 from tiktok_ads.adapters.store.schema import events
 from tiktok_ads.domain.events import READY_STATUSES, ClaimedEvent, Status
 
@@ -149,6 +151,7 @@ class Claims(StoreBase):
                     )
                 )
                 changed += int(conn.execute(stmt).rowcount)
+            failed: Counter[tuple[str, str, str]] = Counter()
             for chunk in chunks(list(give_up)):
                 stmt = (
                     update(events)
@@ -159,8 +162,12 @@ class Claims(StoreBase):
                         updated_at=now,
                         last_error=reason,
                     )
+                    .returning(events.c.pixel_id, events.c.event_name)
                 )
-                changed += int(conn.execute(stmt).rowcount)
+                for pixel_id, event_name in conn.execute(stmt):
+                    failed[(pixel_id, event_name, Status.FAILED.value)] += 1
+                    changed += 1
+            count_outcomes(conn, failed)
             return changed
 
         return await self._write_tx(run)

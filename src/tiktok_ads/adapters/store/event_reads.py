@@ -1,21 +1,33 @@
-"""Store verbs for looking at events: status, the error log, statistics, replay and purge."""
+"""Store verbs for looking at events: status, the error log, statistics, queue depth, replay."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from tiktok_ads.adapters.store.base import StoreBase
-from tiktok_ads.adapters.store.schema import (
-    click_ids,
-    dedup_keys,
-    deliveries,
-    events,
-    ingest_counters,
+from tiktok_ads.adapters.store.bulk import pinned
+from tiktok_ads.adapters.store.counters import count_outcomes
+from tiktok_ads.adapters.store.schema import deliveries, event_counters, events
+from tiktok_ads.domain.events import DEDUP_WINDOW_SECONDS, Status
+
+# Read on every /stats, /metrics and maintenance pass: statuses written out, not bound (SQLite
+# uses a partial index only for a WHERE it can match when preparing), the index named for
+# SQLite (see bulk.pinned); tests/service/test_retention.py checks the plans.
+READY_BY_PIXEL = (
+    "SELECT pixel_id, count(*) FROM events INDEXED BY ix_events_ready "
+    "WHERE status IN ('queued', 'retrying') GROUP BY pixel_id"
 )
-from tiktok_ads.domain.events import DEDUP_WINDOW_SECONDS, READY_STATUSES, SETTLED_STATUSES, Status
+SENDING_BY_PIXEL = (
+    "SELECT pixel_id, count(*) FROM events INDEXED BY ix_events_sending "
+    "WHERE status = 'sending' GROUP BY pixel_id"
+)
+LIVE_BY_STATUS = (
+    "SELECT status, count(*) FROM events INDEXED BY ix_events_status_id "
+    "WHERE status IN ('queued', 'retrying', 'sending') GROUP BY status"
+)
 
 _PUBLIC_COLUMNS = [
     events.c.id,
@@ -100,39 +112,40 @@ class EventReads(StoreBase):
                     updated_at=now,
                     lease_until=None,
                 )
+                .returning(events.c.pixel_id, events.c.event_name)
             )
-            return bool(conn.execute(stmt).rowcount)
+            row = conn.execute(stmt).first()
+            if row is None:
+                return False
+            # No longer failed: settlement counts it again when TikTok answers.
+            count_outcomes(conn, {(row.pixel_id, row.event_name, Status.FAILED.value): -1})
+            return True
 
         return await self._write_tx(run)
 
     async def stats(self) -> dict[str, Any]:
-        """Counts by pixel, event name and status (duplicates come from the ingest counters)."""
+        """Totals from the event counters and, for events not yet settled, live counts by
+        status; no scan of the settled events (see `fold_stats` for the shape)."""
 
         def read(conn: Connection) -> dict[str, Any]:
-            grouped = conn.execute(
-                select(
-                    events.c.pixel_id, events.c.event_name, events.c.status, func.count()
-                ).group_by(events.c.pixel_id, events.c.event_name, events.c.status)
-            ).all()
-            counted = conn.execute(select(ingest_counters)).all()
-            rows = [(p, n, s, int(c)) for p, n, s, c in grouped]
-            rows += [
-                (r.pixel_id, r.event_name, r.outcome, int(r._mapping["count"])) for r in counted
-            ]
-            return _fold(rows)
+            counted = conn.execute(select(event_counters)).all()
+            live = conn.execute(pinned(LIVE_BY_STATUS, self.dialect)).all()
+            return fold_stats(
+                [(r.pixel_id, r.event_name, r.outcome, int(r._mapping["count"])) for r in counted],
+                {status: int(n) for status, n in live},
+            )
 
         return await self._read_tx(read)
 
     async def queue_depth(self) -> dict[str, int]:
-        """Events waiting or in flight, per pixel."""
+        """Events waiting or in flight, per pixel (from the partial indexes of the queue)."""
 
         def read(conn: Connection) -> dict[str, int]:
-            query = (
-                select(events.c.pixel_id, func.count())
-                .where(events.c.status.in_((*READY_STATUSES, Status.SENDING.value)))
-                .group_by(events.c.pixel_id)
-            )
-            return {p: int(c) for p, c in conn.execute(query)}
+            depth: dict[str, int] = {}
+            for sql in (READY_BY_PIXEL, SENDING_BY_PIXEL):
+                for pixel, n in conn.execute(pinned(sql, self.dialect)):
+                    depth[pixel] = depth.get(pixel, 0) + int(n)
+            return depth
 
         return await self._read_tx(read)
 
@@ -149,36 +162,33 @@ class EventReads(StoreBase):
 
         return await self._read_tx(read)
 
-    async def purge(self, now: float, pii_cutoff: float, click_cutoff: float) -> dict[str, int]:
-        """Drop IP/user agent of settled events past retention, expired dedup keys and clicks."""
 
-        def run(conn: Connection) -> dict[str, int]:
-            pii = conn.execute(
-                update(events)
-                .where(
-                    or_(events.c.ip.is_not(None), events.c.user_agent.is_not(None)),
-                    events.c.updated_at < pii_cutoff,
-                    events.c.status.in_(SETTLED_STATUSES),
-                )
-                .values(ip=None, user_agent=None)
-            ).rowcount
-            keys = conn.execute(delete(dedup_keys).where(dedup_keys.c.expires_at <= now)).rowcount
-            clicks = conn.execute(
-                delete(click_ids).where(click_ids.c.seen_at < click_cutoff)
-            ).rowcount
-            return {"pii": int(pii), "dedup_keys": int(keys), "click_ids": int(clicks)}
+def fold_stats(counted: list[tuple[str, str, str, int]], live: dict[str, int]) -> dict[str, Any]:
+    """The /stats body.
 
-        return await self._write_tx(run)
-
-
-def _fold(rows: list[tuple[str, str, str, int]]) -> dict[str, Any]:
-    by_status: dict[str, int] = {}
+    `by_status`: queued, sending, retrying are the events in that state now; delivered, failed,
+    skipped, duplicate are totals (a replayed event leaves `failed`), kept after retention
+    deletes the rows. `by_event_type` and `by_pixel`: those totals plus `received` (every event
+    answered queued, skipped or duplicate). `received`: the grand total.
+    """
+    by_status: dict[str, int] = {s: n for s, n in live.items() if n}
     by_event: dict[str, dict[str, int]] = {}
     by_pixel: dict[str, dict[str, int]] = {}
-    for pixel, name, status, count in rows:
-        by_status[status] = by_status.get(status, 0) + count
+    received = 0
+    for pixel, name, outcome, count in counted:
+        if not count:
+            continue
+        if outcome == "received":
+            received += count
+        else:
+            by_status[outcome] = by_status.get(outcome, 0) + count
         event = by_event.setdefault(name, {})
-        event[status] = event.get(status, 0) + count
+        event[outcome] = event.get(outcome, 0) + count
         px = by_pixel.setdefault(pixel, {})
-        px[status] = px.get(status, 0) + count
-    return {"by_status": by_status, "by_event_type": by_event, "by_pixel": by_pixel}
+        px[outcome] = px.get(outcome, 0) + count
+    return {
+        "received": received,
+        "by_status": by_status,
+        "by_event_type": by_event,
+        "by_pixel": by_pixel,
+    }

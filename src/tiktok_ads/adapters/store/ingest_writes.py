@@ -1,8 +1,9 @@
 """Store verbs of ingest: a group of events made durable in one transaction (group commit),
-with local deduplication and the click-id memory of cross-device attribution."""
+with local deduplication, the click-id memory of cross-device attribution and the counters."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,8 +12,9 @@ from sqlalchemy.engine import Connection
 
 from tiktok_ads.adapters.store import bulk
 from tiktok_ads.adapters.store.base import StoreBase
-from tiktok_ads.adapters.store.schema import ingest_counters
-from tiktok_ads.domain.attribution import ClickMemory, enrich
+from tiktok_ads.adapters.store.counters import count_outcomes
+from tiktok_ads.domain import attribution
+from tiktok_ads.domain.attribution import ClickMemory
 from tiktok_ads.domain.events import DEDUP_WINDOW_SECONDS, IngestOutcome, NewEvent, Status
 
 # SQLite allows 32,766 bound parameters per statement; stay well below in multi-row inserts.
@@ -34,18 +36,20 @@ class IngestWrites(StoreBase):
         self, conn: Connection, items: Sequence[NewEvent], now: float, window_s: float
     ) -> list[IngestOutcome]:
         fresh = self._claim_dedup_keys(conn, items, now)
-        self._apply_click_memory(conn, [items[i] for i in sorted(fresh)], now, window_s)
+        self._attribute(conn, [items[i] for i in sorted(fresh)], now, window_s)
         rows: list[tuple[Any, ...]] = []
         positions: list[int] = []
         outcomes: list[IngestOutcome | None] = [None] * len(items)
-        duplicates: dict[tuple[str, str], int] = {}
+        counts: Counter[tuple[str, str, str]] = Counter()
         for i, item in enumerate(items):
+            counts[(item.pixel_id, item.event_name, "received")] += 1
             if item.status == Status.SKIPPED or i in fresh:
                 rows.append(_event_row(item, now))
                 positions.append(i)
+                if item.status == Status.SKIPPED:
+                    counts[(item.pixel_id, item.event_name, Status.SKIPPED.value)] += 1
             else:
-                key = (item.pixel_id, item.event_name)
-                duplicates[key] = duplicates.get(key, 0) + 1
+                counts[(item.pixel_id, item.event_name, Status.DUPLICATE.value)] += 1
                 outcomes[i] = IngestOutcome(None, Status.DUPLICATE.value)
         head = f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)})"
         for start in range(0, len(rows), _ROWS_PER_INSERT):
@@ -56,8 +60,7 @@ class IngestWrites(StoreBase):
             for offset, pk in enumerate(ids):
                 i = positions[start + offset]
                 outcomes[i] = IngestOutcome(pk, items[i].status)
-        if duplicates:
-            self._count(conn, duplicates, Status.DUPLICATE.value)
+        count_outcomes(conn, counts)
         return [o for o in outcomes if o is not None]
 
     def _claim_dedup_keys(
@@ -84,58 +87,37 @@ class IngestWrites(StoreBase):
             won.update(map(tuple, bulk.run_values(conn, head, rows, tail, (now,))))
         return {first[key] for key in won}
 
-    def _apply_click_memory(
+    def _attribute(
         self, conn: Connection, items: Sequence[NewEvent], now: float, window_s: float
     ) -> None:
-        """Carry the latest ttclid/_ttp of a person into their later events (cross-device)."""
-        wanted = {
-            h for it in items if not (it.has_ttclid and it.has_ttp) for h in it.identity_hashes
-        }
-        memory: dict[str, ClickMemory] = {}
+        """Recall the click memory of the events' identities, let the domain enrich the events,
+        and save the entries that changed."""
+        cutoff = now - window_s
+        recalled: dict[str, ClickMemory] = {}
         ph = bulk.placeholder(conn)
-        for chunk in _chunks(sorted(wanted)):
-            sql = bulk.in_list_sql(
-                ph,
-                "SELECT identity_hash, ttclid, ttp, seen_at FROM click_ids "
-                f"WHERE seen_at >= {ph} AND identity_hash IN",
-                len(chunk),
-            )
-            for identity, ttclid, ttp, seen_at in bulk.raw_query(
-                conn, sql, [now - window_s, *chunk]
-            ):
-                memory[identity] = ClickMemory(ttclid, ttp, seen_at)
-        seen: dict[str, tuple[str, str | None, str | None, float]] = {}
-        for item in items:
-            enrich(item, memory)
-            if item.payload is None or not item.identity_hashes:
-                continue
-            user = item.payload.get("user", {})
-            if "ttclid" in user or "ttp" in user:
-                entry = ClickMemory(user.get("ttclid"), user.get("ttp"), now)
-                for identity in item.identity_hashes:
-                    memory[identity] = entry
-                    seen[identity] = (identity, entry.ttclid, entry.ttp, now)
-        head = "INSERT INTO click_ids (identity_hash, ttclid, ttp, seen_at)"
-        tail = (
-            "ON CONFLICT (identity_hash) DO UPDATE SET "
-            "ttclid = COALESCE(excluded.ttclid, click_ids.ttclid), "
-            "ttp = COALESCE(excluded.ttp, click_ids.ttp), seen_at = excluded.seen_at"
-        )
-        for chunk in _chunks(list(seen.values())):
-            bulk.run_values(conn, head, chunk, tail)
+        for chunk in _chunks(sorted(attribution.identities_to_recall(items))):
+            sql = bulk.in_list_sql(ph, _RECALL_SQL.format(ph=ph), len(chunk))
+            for identity, *fields in bulk.raw_query(conn, sql, [cutoff, cutoff, *chunk]):
+                recalled[identity] = ClickMemory(*fields)
+        changed = attribution.attribute(items, recalled, now, cutoff)
+        rows = [(h, m.ttclid, m.ttclid_at, m.ttp, m.ttp_at) for h, m in sorted(changed.items())]
+        for chunk in _chunks(rows):
+            bulk.run_values(conn, _REMEMBER_HEAD, chunk, _REMEMBER_TAIL)
 
-    def _count(self, conn: Connection, counts: dict[tuple[str, str], int], outcome: str) -> None:
-        rows = [
-            {"pixel_id": p, "event_name": n, "outcome": outcome, "count": c}
-            for (p, n), c in counts.items()
-        ]
-        stmt = self.insert(ingest_counters).values(rows)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["pixel_id", "event_name", "outcome"],
-            set_={"count": ingest_counters.c.count + stmt.excluded["count"]},
-        )
-        conn.execute(stmt)
 
+_RECALL_SQL = (
+    "SELECT identity_hash, ttclid, ttclid_at, ttp, ttp_at FROM click_ids "
+    "WHERE (ttclid_at >= {ph} OR ttp_at >= {ph}) AND identity_hash IN"
+)
+_REMEMBER_HEAD = "INSERT INTO click_ids (identity_hash, ttclid, ttclid_at, ttp, ttp_at)"
+# A value and its time travel together: a NULL value in the new row keeps the stored pair.
+_REMEMBER_TAIL = (
+    "ON CONFLICT (identity_hash) DO UPDATE SET "
+    "ttclid = COALESCE(excluded.ttclid, click_ids.ttclid), "
+    "ttclid_at = COALESCE(excluded.ttclid_at, click_ids.ttclid_at), "
+    "ttp = COALESCE(excluded.ttp, click_ids.ttp), "
+    "ttp_at = COALESCE(excluded.ttp_at, click_ids.ttp_at)"
+)
 
 _EVENT_COLUMNS = (
     "pixel_id",

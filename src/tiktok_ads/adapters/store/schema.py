@@ -49,6 +49,7 @@ connections = Table(
 )
 
 _READY = "status IN ('queued', 'retrying')"
+_SETTLED = "status IN ('delivered', 'failed', 'skipped')"
 
 events = Table(
     "events",
@@ -104,6 +105,13 @@ events = Table(
     ),
     Index("ix_events_event_id", "event_id"),
     Index("ix_events_status_id", "status", "id"),
+    # Retention deletes settled events by age, a small batch at a time.
+    Index(
+        "ix_events_settled",
+        "updated_at",
+        sqlite_where=text(_SETTLED),
+        postgresql_where=text(_SETTLED),
+    ),
     Index(
         "ix_events_pii",
         "updated_at",
@@ -123,9 +131,10 @@ dedup_keys = Table(
     Index("ix_dedup_keys_expires_at", "expires_at"),
 )
 
-# Outcomes that leave no event row (duplicates), counted for /stats.
-ingest_counters = Table(
-    "ingest_counters",
+# Totals by outcome (received, skipped, duplicate, delivered, failed) for /stats; they outlive
+# the rows retention deletes (see counters.py).
+event_counters = Table(
+    "event_counters",
     metadata,
     Column("pixel_id", String(64), primary_key=True),
     Column("event_name", String(100), primary_key=True),
@@ -133,14 +142,18 @@ ingest_counters = Table(
     Column("count", BigInteger, nullable=False),
 )
 
-# Click-id memory for cross-device attribution; keyed by hashed identifiers only.
+# Click-id memory for cross-device attribution; keyed by hashed identifiers only. Each value
+# keeps the time it was first seen: the attribution window runs from the click.
 click_ids = Table(
     "click_ids",
     metadata,
     Column("identity_hash", String(64), primary_key=True),
     Column("ttclid", Text),
+    Column("ttclid_at", Float),
     Column("ttp", Text),
-    Column("seen_at", Float, nullable=False),
+    Column("ttp_at", Float),
+    Index("ix_click_ids_ttclid_at", "ttclid_at"),
+    Index("ix_click_ids_ttp_at", "ttp_at"),
 )
 
 # One row per request to TikTok: the delivery log of the monitoring page.

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from tiktok_ads.adapters.store.base import StoreBase
 from tiktok_ads.adapters.store.claims import chunks
+from tiktok_ads.adapters.store.counters import count_settled
 from tiktok_ads.adapters.store.schema import deliveries, events
 from tiktok_ads.domain.delivery import DeliveryRecord, Outcome
 from tiktok_ads.domain.events import Status
@@ -27,6 +28,9 @@ class Settlement(StoreBase):
         """Record the fate of claimed events with TikTok's answer, and log the request."""
 
         def run(conn: Connection) -> None:
+            settled = [*outcome.delivered, *outcome.failed, *outcome.given_up]
+            # Settled already (a slow worker answering after another took over): counted once.
+            counted_before = set(_final_among(conn, settled))
             common = {
                 "updated_at": outcome.now,
                 "lease_until": None,
@@ -74,6 +78,7 @@ class Settlement(StoreBase):
                     last_error=message,
                     **common,
                 )
+            count_settled(conn, [pk for pk in settled if pk not in counted_before])
             if outcome.delivery is not None:
                 conn.execute(deliveries.insert(), [_delivery_row(outcome.delivery)])
 
@@ -82,16 +87,15 @@ class Settlement(StoreBase):
     async def settled_among(self, pks: Sequence[int]) -> list[int]:
         """Which of these events have their verdict for good (delivered or failed)."""
 
-        def read(conn: Connection) -> list[int]:
-            found: list[int] = []
-            for chunk in chunks(list(pks)):
-                query = select(events.c.id).where(
-                    events.c.id.in_(chunk), events.c.status.in_(_FINAL)
-                )
-                found.extend(int(pk) for (pk,) in conn.execute(query))
-            return found
+        return await self._read_tx(_final_among, pks)
 
-        return await self._read_tx(read)
+
+def _final_among(conn: Connection, pks: Sequence[int]) -> list[int]:
+    found: list[int] = []
+    for chunk in chunks(list(pks)):
+        query = select(events.c.id).where(events.c.id.in_(chunk), events.c.status.in_(_FINAL))
+        found.extend(int(pk) for (pk,) in conn.execute(query))
+    return found
 
 
 def _update(conn: Connection, pks: Sequence[int], **values: Any) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 
 from tiktok_ads.entrypoints.api import schemas
 from tiktok_ads.entrypoints.api.deps import container, read_json, require
 from tiktok_ads.entrypoints.api.errors import ApiError
+from tiktok_ads.entrypoints.api.params import PixelIdQuery
 from tiktok_ads.entrypoints.api.responses import JsonResponse
 from tiktok_ads.errors import EventInvalid, FieldError, NotFound
 
@@ -17,7 +18,7 @@ router = APIRouter(tags=["connections"])
 
 @router.get("/connection", summary="One connection (default: the default pixel) and its health")
 async def get_connection(
-    request: Request, pixel_id: str | None = Query(None), _: Any = Depends(require("events"))
+    request: Request, pixel_id: PixelIdQuery = None, _: Any = Depends(require("events"))
 ) -> JsonResponse:
     c = container(request)
     view = await c.queries.connection(pixel_id)

@@ -9,6 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from tiktok_ads.entrypoints.api import schemas
 from tiktok_ads.entrypoints.api.deps import authorize, container, read_json, require
 from tiktok_ads.entrypoints.api.errors import ApiError
+from tiktok_ads.entrypoints.api.params import (
+    BeforeIdQuery,
+    EventIdPath,
+    EventTypeQuery,
+    PixelIdQuery,
+)
 from tiktok_ads.entrypoints.api.responses import JsonResponse
 from tiktok_ads.errors import FieldError
 from tiktok_ads.services.ingest import Accepted, Refused
@@ -198,9 +204,9 @@ async def list_events(
     status: str | None = Query(
         None, pattern="^(queued|sending|retrying|delivered|failed|skipped)$"
     ),
-    pixel_id: str | None = None,
+    pixel_id: PixelIdQuery = None,
     limit: int = Query(100, ge=1, le=1000),
-    before_id: int | None = Query(None, description="Page back: the `cursor` of the previous page"),
+    before_id: BeforeIdQuery = None,
     _: Any = events_right,
 ) -> JsonResponse:
     page = await container(request).queries.events(
@@ -212,9 +218,9 @@ async def list_events(
 @router.get("/events/{event_id}", summary="The latest event with this event_id")
 async def get_event(
     request: Request,
-    event_id: str,
-    pixel_id: str | None = None,
-    event_type: str | None = None,
+    event_id: EventIdPath,
+    pixel_id: PixelIdQuery = None,
+    event_type: EventTypeQuery = None,
     _: Any = events_right,
 ) -> JsonResponse:
     return JsonResponse(await container(request).queries.event(event_id, pixel_id, event_type))
@@ -223,16 +229,26 @@ async def get_event(
 @router.post("/events/{event_id}/retry", summary="Replay a failed event (same event_id)")
 async def retry_event(
     request: Request,
-    event_id: str,
-    pixel_id: str | None = None,
-    event_type: str | None = None,
+    event_id: EventIdPath,
+    pixel_id: PixelIdQuery = None,
+    event_type: EventTypeQuery = None,
     _: Any = events_right,
 ) -> JsonResponse:
     view = await container(request).replays.replay(event_id, pixel_id, event_type)
     return JsonResponse(view, status_code=202)
 
 
-@router.get("/stats", summary="Counts by status, event type and pixel; queue depth")
+@router.get(
+    "/stats",
+    summary="Counts by status, event type and pixel; queue depth",
+    description=(
+        "`by_status`: `queued`, `sending`, `retrying` are the events in that state now; "
+        "`delivered`, `failed`, `skipped`, `duplicate` are totals (a replayed event leaves "
+        "`failed`), kept after retention deletes old rows. `by_event_type` and `by_pixel`: "
+        "those totals plus `received` (every event answered queued, skipped or duplicate). "
+        "`received`: the grand total. `queue_depth`: per pixel, events waiting or in flight."
+    ),
+)
 async def stats(request: Request, _: Any = events_right) -> JsonResponse:
     return JsonResponse(await container(request).queries.stats())
 
@@ -240,7 +256,7 @@ async def stats(request: Request, _: Any = events_right) -> JsonResponse:
 @router.get("/deliveries", summary="Requests to TikTok with TikTok's answers, newest first")
 async def deliveries(
     request: Request,
-    pixel_id: str | None = None,
+    pixel_id: PixelIdQuery = None,
     limit: int = Query(50, ge=1, le=500),
     _: Any = events_right,
 ) -> JsonResponse:
