@@ -155,10 +155,24 @@ async def test_oversized_body_is_refused_from_content_length(make_service: Servi
 
 
 async def test_api_keys_guard_every_route(service: Service) -> None:
-    """No key 401, wrong key 401, an events key cannot connect pixels (403)."""
-    assert 401 == (await service.post("/events", SEED_EVENT, headers={})).status_code
-    wrong = await service.post("/events", SEED_EVENT, headers={"Authorization": "Bearer nope"})
-    assert (401, 40101) == (wrong.status_code, wrong.json()["code"])
+    """Every operation under the prefix in our OpenAPI answers 401 without a key and with a
+    wrong one; an events key cannot connect pixels (403); health needs no key."""
+    spec = (await service.http.get("/openapi.json")).json()
+    operations = [
+        (method.upper(), path.replace("{event_id}", "x").replace("{id}", "1"))
+        for path, methods in spec["paths"].items()
+        if path.startswith(PREFIX)
+        for method in methods
+    ]
+    assert len(operations) >= 10
+    refused: list[tuple[str, str, int, int]] = []
+    for method, path in operations:
+        missing = await service.http.request(method, path)
+        wrong = await service.http.request(
+            method, path, headers={"Authorization": "Bearer nope"}
+        )
+        refused.append((method, path, missing.status_code, wrong.status_code))
+    assert [(m, p, 401, 401) for m, p, _, _ in refused] == refused
     key = await service.container.keys.create("shop", frozenset({"events"}))
     headers = {"Authorization": f"Bearer {key}"}
     assert 202 == (await service.post("/events", SEED_EVENT, headers=headers)).status_code
