@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
-from tiktok_ads.adapters.store.base import StoreBase
+from tiktok_ads.adapters.store.base import StoreBase, among
 from tiktok_ads.adapters.store.schema import (
     click_ids,
     dedup_keys,
@@ -42,12 +42,17 @@ _PUBLIC_COLUMNS = [
 
 class EventReads(StoreBase):
     async def get_event(
-        self, event_id: str, pixel_id: str | None = None, event_name: str | None = None
+        self,
+        event_id: str,
+        pixel_id: str | None = None,
+        event_name: str | None = None,
+        pixels: frozenset[str] | None = None,
     ) -> RowMapping | None:
         """The latest record with that event_id, optionally narrowed by pixel and event name."""
 
         def read(conn: Connection) -> RowMapping | None:
             query = select(*_PUBLIC_COLUMNS).where(events.c.event_id == event_id)
+            query = among(query, events.c.pixel_id, pixels)
             if pixel_id is not None:
                 query = query.where(events.c.pixel_id == pixel_id)
             if event_name is not None:
@@ -70,11 +75,12 @@ class EventReads(StoreBase):
         pixel_id: str | None = None,
         limit: int = 100,
         before_id: int | None = None,
+        pixels: frozenset[str] | None = None,
     ) -> list[RowMapping]:
         """Newest first; `before_id` pages further back."""
 
         def read(conn: Connection) -> list[RowMapping]:
-            query = select(*_PUBLIC_COLUMNS)
+            query = among(select(*_PUBLIC_COLUMNS), events.c.pixel_id, pixels)
             if status is not None:
                 query = query.where(events.c.status == status)
             if pixel_id is not None:
@@ -105,16 +111,19 @@ class EventReads(StoreBase):
 
         return await self._write_tx(run)
 
-    async def stats(self) -> dict[str, Any]:
+    async def stats(self, pixels: frozenset[str] | None = None) -> dict[str, Any]:
         """Counts by pixel, event name and status (duplicates come from the ingest counters)."""
 
         def read(conn: Connection) -> dict[str, Any]:
+            counts = select(events.c.pixel_id, events.c.event_name, events.c.status, func.count())
             grouped = conn.execute(
-                select(
-                    events.c.pixel_id, events.c.event_name, events.c.status, func.count()
-                ).group_by(events.c.pixel_id, events.c.event_name, events.c.status)
+                among(counts, events.c.pixel_id, pixels).group_by(
+                    events.c.pixel_id, events.c.event_name, events.c.status
+                )
             ).all()
-            counted = conn.execute(select(ingest_counters)).all()
+            counted = conn.execute(
+                among(select(ingest_counters), ingest_counters.c.pixel_id, pixels)
+            ).all()
             rows = [(p, n, s, int(c)) for p, n, s, c in grouped]
             rows += [
                 (r.pixel_id, r.event_name, r.outcome, int(r._mapping["count"])) for r in counted
@@ -123,12 +132,12 @@ class EventReads(StoreBase):
 
         return await self._read_tx(read)
 
-    async def queue_depth(self) -> dict[str, int]:
+    async def queue_depth(self, pixels: frozenset[str] | None = None) -> dict[str, int]:
         """Events waiting or in flight, per pixel."""
 
         def read(conn: Connection) -> dict[str, int]:
             query = (
-                select(events.c.pixel_id, func.count())
+                among(select(events.c.pixel_id, func.count()), events.c.pixel_id, pixels)
                 .where(events.c.status.in_((*READY_STATUSES, Status.SENDING.value)))
                 .group_by(events.c.pixel_id)
             )
@@ -137,10 +146,10 @@ class EventReads(StoreBase):
         return await self._read_tx(read)
 
     async def recent_deliveries(
-        self, limit: int = 50, pixel_id: str | None = None
+        self, limit: int = 50, pixel_id: str | None = None, pixels: frozenset[str] | None = None
     ) -> list[dict[str, Any]]:
         def read(conn: Connection) -> list[dict[str, Any]]:
-            query = select(deliveries)
+            query = among(select(deliveries), deliveries.c.pixel_id, pixels)
             if pixel_id is not None:
                 query = query.where(deliveries.c.pixel_id == pixel_id)
             query = query.order_by(deliveries.c.id.desc()).limit(limit)
