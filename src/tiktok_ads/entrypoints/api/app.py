@@ -20,6 +20,7 @@ from tiktok_ads.entrypoints.api import (
     routes_events,
     routes_keys,
     routes_ops,
+    routes_snippet,
     schemas,
 )
 
@@ -84,6 +85,7 @@ def create_api(container: Container, *, run_dispatcher: bool = True) -> FastAPI:
     app.state.container = container
     errors.install(app)
     app.include_router(routes_ops.router)
+    app.include_router(routes_snippet.router)
     app.include_router(routes_events.router, prefix=PREFIX)
     app.include_router(routes_connections.router, prefix=PREFIX)
     app.include_router(routes_keys.router, prefix=PREFIX)
