@@ -5,7 +5,8 @@ TikTokAdsError
 ├── ValidationFailed            a caller sent something we refuse (carries FieldErrors)
 │   ├── EventInvalid            code 40002
 │   ├── UserDataInvalid         code 40003
-│   └── UnknownConnection       code 40001 (an unknown pixel / connection)
+│   ├── UnknownConnection       code 40001 (an unknown pixel / connection)
+│   └── PixelForbidden          code 40103 (a pixel outside the API key's pixels)
 ├── NotFound                    a resource named in a path does not exist
 ├── StoreError                  the database failed us (translated at the adapter)
 └── TikTokError                 talking to TikTok failed (translated at the client)
@@ -61,6 +62,16 @@ class UserDataInvalid(ValidationFailed):
 
 class UnknownConnection(ValidationFailed):
     code = 40001
+
+
+class PixelForbidden(ValidationFailed):
+    """The API key is limited to other pixels (answered 403, never with the pixel's data)."""
+
+    code = 40103
+
+
+def pixel_forbidden(message: str) -> PixelForbidden:
+    return PixelForbidden([FieldError("pixel_id", message, PixelForbidden.code)])
 
 
 class NotFound(TikTokAdsError):

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from tiktok_ads.errors import pixel_forbidden
+
+# What a pixel id may be: TikTok's are 20 upper-case letters and digits; we allow a little more.
+PIXEL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +38,11 @@ class ApiKeyRow:
     prefix: str
     scopes: frozenset[str]
     revoked: bool
+    pixels: frozenset[str] | None = None  # None: every pixel
+    created_at: float = 0.0
+
+
+def check_pixel(pixel_id: str | None, pixels: frozenset[str] | None) -> None:
+    """A pixel named outside an API key's pixels (None: all) is refused, answered 403."""
+    if pixel_id is not None and pixels is not None and pixel_id not in pixels:
+        raise pixel_forbidden(f"this API key is not for pixel {pixel_id!r}")

@@ -211,11 +211,19 @@ def keys() -> None:
     default=("events",),
     show_default=True,
     type=click.Choice(["events", "admin"]),
-    help="events: send and read events; admin: also connect pixels.",
+    help="events: send and read events; admin: also connect pixels and manage keys.",
 )
-def keys_create(name: str, scopes: tuple[str, ...]) -> None:
+@click.option(
+    "--pixel",
+    "pixels",
+    multiple=True,
+    metavar="PIXEL_ID",
+    help="Limit the key to this pixel (repeat for more); without it, every pixel.",
+)
+def keys_create(name: str, scopes: tuple[str, ...], pixels: tuple[str, ...]) -> None:
     """Create a key; it is printed once and only its hash is stored."""
     from tiktok_ads.bootstrap import build_admin
+    from tiktok_ads.errors import ValidationFailed
 
     async def run() -> str:
         settings = _settings()
@@ -223,7 +231,11 @@ def keys_create(name: str, scopes: tuple[str, ...]) -> None:
         try:
             if settings.is_sqlite:
                 await tools.migrate()
-            return await tools.keys.create(name, frozenset(scopes))
+            return await tools.keys.create(
+                name, frozenset(scopes), frozenset(pixels) if pixels else None
+            )
+        except ValidationFailed as exc:
+            raise click.BadParameter(exc.message) from exc
         finally:
             await tools.close()
 

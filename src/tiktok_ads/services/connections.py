@@ -5,13 +5,18 @@ from __future__ import annotations
 import logging
 import re
 
-from tiktok_ads.domain.connections import ConnectionRow
-from tiktok_ads.errors import ConfigurationError, EventInvalid, FieldError, UnknownConnection
+from tiktok_ads.domain.connections import PIXEL_ID, ConnectionRow, check_pixel
+from tiktok_ads.errors import (
+    ConfigurationError,
+    EventInvalid,
+    FieldError,
+    UnknownConnection,
+    pixel_forbidden,
+)
 from tiktok_ads.services.ports import Clock, ConnectionStore, TokenSealer
 
 log = logging.getLogger(__name__)
 
-_PIXEL = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # A token travels in the Access-Token header: printable ASCII without spaces, or httpx
 # refuses the header on every delivery.
 _ACCESS_TOKEN = re.compile(r"[\x21-\x7e]{1,512}")
@@ -27,7 +32,7 @@ def _connection_errors(
     test_event_code: str | None,
 ) -> list[FieldError]:
     errors = []
-    if not _PIXEL.fullmatch(pixel_id or ""):
+    if not PIXEL_ID.fullmatch(pixel_id or ""):
         errors.append(FieldError("pixel_id", "must be 1-64 letters, digits, '-' or '_'"))
     if not _ACCESS_TOKEN.fullmatch(access_token or ""):
         errors.append(
@@ -60,7 +65,13 @@ class ConnectionService:
         test_event_code: str | None = None,
         make_default: bool = False,
         configured_from: str = "api",
+        pixels: frozenset[str] | None = None,
     ) -> ConnectionRow:
+        """Create or replace a connection; `pixels`: those the asking key may connect."""
+        check_pixel(pixel_id, pixels)
+        if pixels is not None and make_default:
+            # The default pixel takes every key's events sent without pixel_id.
+            raise pixel_forbidden("a key limited to some pixels cannot choose the default pixel")
         access_token = (access_token or "").strip()
         errors = _connection_errors(
             pixel_id, access_token, advertiser_id, test_mode, test_event_code

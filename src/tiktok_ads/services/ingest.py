@@ -12,9 +12,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tiktok_ads.domain.connections import check_pixel
 from tiktok_ads.domain.events import IngestOutcome, NewEvent, Status
 from tiktok_ads.domain.inbound import IngestRules, PreparedEvent, prepare_event, tracking_switch
-from tiktok_ads.errors import FieldError, TikTokAdsError, ValidationFailed
+from tiktok_ads.errors import FieldError, TikTokAdsError, ValidationFailed, pixel_forbidden
 from tiktok_ads.services.connections import ConnectionService
 from tiktok_ads.services.ports import Clock, EventLog, IngestMetrics
 
@@ -88,23 +89,29 @@ class IngestService:
             await self._writer
         self._writer = None
 
-    async def submit(self, raw: object) -> Accepted:
-        """One event: raises ValidationFailed (the caller's error) or Overloaded."""
-        item, warnings = await self._prepare(raw)
+    async def submit(self, raw: object, pixels: frozenset[str] | None = None) -> Accepted:
+        """One event: raises ValidationFailed (the caller's error) or Overloaded.
+
+        `pixels`: the pixels the caller's API key may send to (None: any); PixelForbidden else.
+        """
+        item, warnings = await self._prepare(raw, pixels)
         (outcome,) = await self._commit([item])
         self._metrics.events_received(item.pixel_id, item.event_name, outcome.status)
         self._count_dropped(warnings)
         return _accepted(item, outcome, warnings)
 
-    async def submit_many(self, raws: Sequence[object]) -> list[Accepted | Refused]:
-        """Many events in one commit; each invalid one is refused on its own."""
+    async def submit_many(
+        self, raws: Sequence[object], pixels: frozenset[str] | None = None
+    ) -> list[Accepted | Refused]:
+        """Many events in one commit; each invalid one (or one for another pixel than
+        `pixels`) is refused on its own."""
         results: list[Accepted | Refused | None] = []
         items: list[NewEvent] = []
         warnings_of: list[tuple[FieldError, ...]] = []
         slots: list[int] = []
         for raw in raws:
             try:
-                item, warnings = await self._prepare(raw)
+                item, warnings = await self._prepare(raw, pixels)
             except ValidationFailed as exc:
                 results.append(Refused(exc))
                 continue
@@ -128,11 +135,21 @@ class IngestService:
                 self._metrics.events_received(*labels, n=n)
         return [r for r in results if r is not None]
 
-    async def _prepare(self, raw: object) -> tuple[NewEvent, tuple[FieldError, ...]]:
+    async def _prepare(
+        self, raw: object, pixels: frozenset[str] | None
+    ) -> tuple[NewEvent, tuple[FieldError, ...]]:
         prepared = prepare_event(raw, now=self._clock.now(), rules=self._rules)
+        # Checked before the lookup: a limited key learns nothing of pixels not its own.
+        if pixels is not None and prepared.pixel_id is not None:
+            check_pixel(prepared.pixel_id, pixels)
         connection = self._connections.cached(prepared.pixel_id)
         if connection is None:
             connection = await self._connections.resolve(prepared.pixel_id)
+        if pixels is not None and connection.pixel_id not in pixels:
+            raise pixel_forbidden(
+                "no pixel_id given, and the default pixel is not one of this API key's: "
+                "send pixel_id"
+            )
         reason = self._skip_reason(prepared)
         # TikTok takes web events without a page (a box-office sale has none); a configured
         # default page only adds what the shop knows about where its sales happen.

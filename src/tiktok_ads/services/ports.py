@@ -69,13 +69,24 @@ class ConnectionStore(Protocol):
 
 
 class KeyStore(Protocol):
-    """API keys, by hash."""
+    """API keys, by hash; `pixels` None is a key for every pixel."""
 
     async def add_api_key(
-        self, *, name: str, key_hash: str, prefix: str, scopes: frozenset[str], now: float
+        self,
+        *,
+        name: str,
+        key_hash: str,
+        prefix: str,
+        scopes: frozenset[str],
+        now: float,
+        pixels: frozenset[str] | None = None,
     ) -> int: ...
 
     async def find_api_key(self, key_hash: str) -> ApiKeyRow | None: ...
+
+    async def list_api_keys(self) -> list[ApiKeyRow]: ...
+
+    async def revoke_api_key(self, key_id: int) -> str | None: ...
 
 
 class VerdictStore(Protocol):
@@ -131,10 +142,17 @@ class Housekeeping(Protocol):
 
 
 class ReadModel(Protocol):
-    """Plain reads for the query service (the monitoring views), and replay."""
+    """Plain reads for the query service (the monitoring views), and replay.
+
+    `pixels` narrows a read to those pixels' rows (an API key limited to them); None: all.
+    """
 
     async def get_event(
-        self, event_id: str, pixel_id: str | None = None, event_name: str | None = None
+        self,
+        event_id: str,
+        pixel_id: str | None = None,
+        event_name: str | None = None,
+        pixels: frozenset[str] | None = None,
     ) -> Any: ...
 
     async def get_event_by_pk(self, pk: int) -> Any: ...
@@ -146,21 +164,24 @@ class ReadModel(Protocol):
         pixel_id: str | None = None,
         limit: int = 100,
         before_id: int | None = None,
+        pixels: frozenset[str] | None = None,
     ) -> list[Any]: ...
 
     async def replay_failed(self, pk: int, now: float) -> bool: ...
 
-    async def stats(self) -> dict[str, Any]: ...
+    async def stats(self, pixels: frozenset[str] | None = None) -> dict[str, Any]: ...
 
-    async def queue_depth(self) -> dict[str, int]: ...
+    async def queue_depth(self, pixels: frozenset[str] | None = None) -> dict[str, int]: ...
 
     async def recent_deliveries(
-        self, limit: int = 50, pixel_id: str | None = None
+        self, limit: int = 50, pixel_id: str | None = None, pixels: frozenset[str] | None = None
     ) -> list[dict[str, Any]]: ...
 
     async def get_connection(self, pixel_id: str | None) -> ConnectionRow | None: ...
 
-    async def list_connections(self) -> list[ConnectionRow]: ...
+    async def list_connections(
+        self, pixels: frozenset[str] | None = None
+    ) -> list[ConnectionRow]: ...
 
     async def waiting_by_pixel(self) -> dict[str, int]: ...
 

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from tiktok_ads.domain import ratelimit
-from tiktok_ads.domain.connections import ConnectionRow
+from tiktok_ads.domain.connections import ConnectionRow, check_pixel
 from tiktok_ads.errors import NotFound
 from tiktok_ads.services.ports import Clock, ReadModel
 
@@ -79,16 +79,25 @@ def connection_view(
 
 
 class Queries:
+    """Every read takes `pixels`: the pixels of the asking API key (None: every pixel)."""
+
     def __init__(self, store: ReadModel, clock: Clock, daily_limit: int) -> None:
         self._store = store
         self._clock = clock
         self._daily_limit = daily_limit
 
     async def event(
-        self, event_id: str, pixel_id: str | None = None, event_type: str | None = None
+        self,
+        event_id: str,
+        pixel_id: str | None = None,
+        event_type: str | None = None,
+        pixels: frozenset[str] | None = None,
     ) -> dict[str, Any]:
-        """The latest event with that event_id (narrowed by pixel and type); NotFound if none."""
-        row = await self._store.get_event(event_id, pixel_id, event_type)
+        """The latest event with that event_id (narrowed by pixel and type); NotFound if none.
+
+        Another pixel's event is not found either: its existence is none of the caller's business.
+        """
+        row = await self._store.get_event(event_id, pixel_id, event_type, pixels)
         if row is None:
             raise NotFound(f"no event with event_id {event_id!r}")
         return event_view(row)
@@ -104,29 +113,43 @@ class Queries:
         pixel_id: str | None = None,
         limit: int = 100,
         before_id: int | None = None,
+        pixels: frozenset[str] | None = None,
     ) -> dict[str, Any]:
         """A page of events, newest first, with the cursor of the next page."""
+        check_pixel(pixel_id, pixels)
         rows = await self._store.list_events(
-            status=status, pixel_id=pixel_id, limit=limit, before_id=before_id
+            status=status, pixel_id=pixel_id, limit=limit, before_id=before_id, pixels=pixels
         )
         cursor = rows[-1]["id"] if len(rows) == limit else None
         return {"events": [event_view(r) for r in rows], "cursor": cursor}
 
-    async def stats(self) -> dict[str, Any]:
-        body = await self._store.stats()
-        body["queue_depth"] = await self._store.queue_depth()
+    async def stats(self, pixels: frozenset[str] | None = None) -> dict[str, Any]:
+        body = await self._store.stats(pixels)
+        body["queue_depth"] = await self._store.queue_depth(pixels)
         return body
 
-    async def deliveries(self, limit: int = 50, pixel_id: str | None = None) -> dict[str, Any]:
-        return {"deliveries": await self._store.recent_deliveries(limit, pixel_id)}
+    async def deliveries(
+        self, limit: int = 50, pixel_id: str | None = None, pixels: frozenset[str] | None = None
+    ) -> dict[str, Any]:
+        check_pixel(pixel_id, pixels)
+        return {"deliveries": await self._store.recent_deliveries(limit, pixel_id, pixels)}
 
-    async def connection(self, pixel_id: str | None) -> dict[str, Any] | None:
-        """One connection's view (the default one when `pixel_id` is None)."""
-        row = await self._store.get_connection(pixel_id)
-        return None if row is None else (await self._connection_views([row]))[0]
+    async def connection(
+        self, pixel_id: str | None, pixels: frozenset[str] | None = None
+    ) -> dict[str, Any] | None:
+        """One connection's view: by default the default pixel, or for a key limited to other
+        pixels, the first of its own connections."""
+        check_pixel(pixel_id, pixels)
+        if pixel_id is None and pixels is not None:
+            own = await self._store.list_connections(pixels)
+            rows = [r for r in own if r.is_default] or own[:1]
+        else:
+            row = await self._store.get_connection(pixel_id)
+            rows = [] if row is None else [row]
+        return (await self._connection_views(rows))[0] if rows else None
 
-    async def connections(self) -> list[dict[str, Any]]:
-        return await self._connection_views(await self._store.list_connections())
+    async def connections(self, pixels: frozenset[str] | None = None) -> list[dict[str, Any]]:
+        return await self._connection_views(await self._store.list_connections(pixels))
 
     async def _connection_views(self, rows: list[ConnectionRow]) -> list[dict[str, Any]]:
         depth = await self._store.queue_depth()

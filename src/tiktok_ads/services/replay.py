@@ -21,10 +21,17 @@ class Replays:
         self._wake = wake
 
     async def replay(
-        self, event_id: str, pixel_id: str | None = None, event_type: str | None = None
+        self,
+        event_id: str,
+        pixel_id: str | None = None,
+        event_type: str | None = None,
+        pixels: frozenset[str] | None = None,
     ) -> dict[str, Any]:
-        """Queue the latest failed event with this event_id again; its view afterwards."""
-        row = await self._store.get_event(event_id, pixel_id, event_type)
+        """Queue the latest failed event with this event_id again; its view afterwards.
+
+        Only among `pixels` (the API key's): another pixel's event is not found.
+        """
+        row = await self._store.get_event(event_id, pixel_id, event_type, pixels)
         if row is None:
             raise NotFound(f"no event with event_id {event_id!r}")
         if not await self._store.replay_failed(row["id"], self._clock.now()):

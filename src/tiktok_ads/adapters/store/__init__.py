@@ -4,13 +4,14 @@ from tiktok_ads.adapters.store.claims import Claims
 from tiktok_ads.adapters.store.connection_rows import ConnectionRows
 from tiktok_ads.adapters.store.event_reads import EventReads
 from tiktok_ads.adapters.store.ingest_writes import IngestWrites
+from tiktok_ads.adapters.store.key_rows import KeyRows
 from tiktok_ads.adapters.store.retention import Retention
 from tiktok_ads.adapters.store.settlement import Settlement
 from tiktok_ads.domain.connections import ApiKeyRow, ConnectionRow
 from tiktok_ads.domain.delivery import DeliveryRecord
 
 
-class SqlStore(IngestWrites, Claims, Settlement, EventReads, Retention, ConnectionRows):
+class SqlStore(IngestWrites, Claims, Settlement, EventReads, Retention, ConnectionRows, KeyRows):
     """Every verb of the store; see the mixins for each family."""
 
 

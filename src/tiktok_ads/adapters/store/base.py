@@ -15,11 +15,17 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql import ColumnElement, Select
 
 from tiktok_ads.adapters.store.engine import create_engines
 from tiktok_ads.errors import StoreError
 
 T = TypeVar("T")
+
+
+def among(query: Select[Any], column: ColumnElement[Any], pixels: frozenset[str] | None) -> Any:
+    """`query` narrowed to rows of `pixels` (None: every pixel): an API key's own data."""
+    return query if pixels is None else query.where(column.in_(sorted(pixels)))
 
 
 class WriterLock:

@@ -1,14 +1,14 @@
-"""Store verbs for connections (pixels and their tokens), their shared quota, and API keys."""
+"""Store verbs for connections (pixels and their tokens) and their shared quota."""
 
 from __future__ import annotations
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from tiktok_ads.adapters.store.base import StoreBase
-from tiktok_ads.adapters.store.schema import api_keys, connections
+from tiktok_ads.adapters.store.base import StoreBase, among
+from tiktok_ads.adapters.store.schema import connections
 from tiktok_ads.domain import ratelimit
-from tiktok_ads.domain.connections import ApiKeyRow, ConnectionRow
+from tiktok_ads.domain.connections import ConnectionRow
 from tiktok_ads.domain.ratelimit import QuotaState, Reservation
 
 _CONNECTION_COLUMNS = [connections.c[name] for name in ConnectionRow.__dataclass_fields__]
@@ -71,9 +71,12 @@ class ConnectionRows(StoreBase):
 
         return await self._read_tx(read)
 
-    async def list_connections(self) -> list[ConnectionRow]:
+    async def list_connections(self, pixels: frozenset[str] | None = None) -> list[ConnectionRow]:
+        """Every connection (of `pixels` only, when given), oldest first."""
+
         def read(conn: Connection) -> list[ConnectionRow]:
-            rows = conn.execute(select(*_CONNECTION_COLUMNS).order_by(connections.c.id)).all()
+            query = among(select(*_CONNECTION_COLUMNS), connections.c.pixel_id, pixels)
+            rows = conn.execute(query.order_by(connections.c.id)).all()
             return [ConnectionRow(**r._mapping) for r in rows]
 
         return await self._read_tx(read)
@@ -167,33 +170,3 @@ class ConnectionRows(StoreBase):
                 rate_next_slot_at=state.next_slot_at, quota_day=state.day, quota_used=state.used
             )
         )
-
-    # -- API keys ---------------------------------------------------------------------------
-
-    async def add_api_key(
-        self, *, name: str, key_hash: str, prefix: str, scopes: frozenset[str], now: float
-    ) -> int:
-        def run(conn: Connection) -> int:
-            result = conn.execute(
-                api_keys.insert().values(
-                    name=name,
-                    key_hash=key_hash,
-                    prefix=prefix,
-                    scopes=",".join(sorted(scopes)),
-                    created_at=now,
-                )
-            )
-            return int(result.inserted_primary_key[0])  # type: ignore[index]
-
-        return await self._write_tx(run)
-
-    async def find_api_key(self, key_hash: str) -> ApiKeyRow | None:
-        def read(conn: Connection) -> ApiKeyRow | None:
-            row = conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash)).first()
-            if row is None:
-                return None
-            return ApiKeyRow(
-                row.id, row.name, row.prefix, frozenset(row.scopes.split(",")), bool(row.revoked)
-            )
-
-        return await self._read_tx(read)

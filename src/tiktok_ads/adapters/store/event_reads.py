@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, RowMapping
 
-from tiktok_ads.adapters.store.base import StoreBase
+from tiktok_ads.adapters.store.base import StoreBase, among
 from tiktok_ads.adapters.store.bulk import pinned
 from tiktok_ads.adapters.store.counters import count_outcomes
 from tiktok_ads.adapters.store.schema import deliveries, event_counters, events
@@ -23,6 +23,15 @@ READY_BY_PIXEL = (
 SENDING_BY_PIXEL = (
     "SELECT pixel_id, count(*) FROM events INDEXED BY ix_events_sending "
     "WHERE status = 'sending' GROUP BY pixel_id"
+)
+# The same per pixel and status, for a key limited to some pixels.
+READY_BY_PIXEL_STATUS = (
+    "SELECT pixel_id, status, count(*) FROM events INDEXED BY ix_events_ready "
+    "WHERE status IN ('queued', 'retrying') GROUP BY pixel_id, status"
+)
+SENDING_BY_PIXEL_STATUS = (
+    "SELECT pixel_id, status, count(*) FROM events INDEXED BY ix_events_sending "
+    "WHERE status = 'sending' GROUP BY pixel_id, status"
 )
 LIVE_BY_STATUS = (
     "SELECT status, count(*) FROM events INDEXED BY ix_events_status_id "
@@ -54,12 +63,17 @@ _PUBLIC_COLUMNS = [
 
 class EventReads(StoreBase):
     async def get_event(
-        self, event_id: str, pixel_id: str | None = None, event_name: str | None = None
+        self,
+        event_id: str,
+        pixel_id: str | None = None,
+        event_name: str | None = None,
+        pixels: frozenset[str] | None = None,
     ) -> RowMapping | None:
         """The latest record with that event_id, optionally narrowed by pixel and event name."""
 
         def read(conn: Connection) -> RowMapping | None:
             query = select(*_PUBLIC_COLUMNS).where(events.c.event_id == event_id)
+            query = among(query, events.c.pixel_id, pixels)
             if pixel_id is not None:
                 query = query.where(events.c.pixel_id == pixel_id)
             if event_name is not None:
@@ -82,11 +96,12 @@ class EventReads(StoreBase):
         pixel_id: str | None = None,
         limit: int = 100,
         before_id: int | None = None,
+        pixels: frozenset[str] | None = None,
     ) -> list[RowMapping]:
         """Newest first; `before_id` pages further back."""
 
         def read(conn: Connection) -> list[RowMapping]:
-            query = select(*_PUBLIC_COLUMNS)
+            query = among(select(*_PUBLIC_COLUMNS), events.c.pixel_id, pixels)
             if status is not None:
                 query = query.where(events.c.status == status)
             if pixel_id is not None:
@@ -123,37 +138,46 @@ class EventReads(StoreBase):
 
         return await self._write_tx(run)
 
-    async def stats(self) -> dict[str, Any]:
+    async def stats(self, pixels: frozenset[str] | None = None) -> dict[str, Any]:
         """Totals from the event counters and, for events not yet settled, live counts by
         status; no scan of the settled events (see `fold_stats` for the shape)."""
 
         def read(conn: Connection) -> dict[str, Any]:
-            counted = conn.execute(select(event_counters)).all()
-            live = conn.execute(pinned(LIVE_BY_STATUS, self.dialect)).all()
+            counters = among(select(event_counters), event_counters.c.pixel_id, pixels)
+            counted = conn.execute(counters).all()
+            if pixels is None:
+                live = {s: int(n) for s, n in conn.execute(pinned(LIVE_BY_STATUS, self.dialect))}
+            else:
+                live = {}
+                for sql in (READY_BY_PIXEL_STATUS, SENDING_BY_PIXEL_STATUS):
+                    for pixel, status, n in conn.execute(pinned(sql, self.dialect)):
+                        if pixel in pixels:
+                            live[status] = live.get(status, 0) + int(n)
             return fold_stats(
                 [(r.pixel_id, r.event_name, r.outcome, int(r._mapping["count"])) for r in counted],
-                {status: int(n) for status, n in live},
+                live,
             )
 
         return await self._read_tx(read)
 
-    async def queue_depth(self) -> dict[str, int]:
+    async def queue_depth(self, pixels: frozenset[str] | None = None) -> dict[str, int]:
         """Events waiting or in flight, per pixel (from the partial indexes of the queue)."""
 
         def read(conn: Connection) -> dict[str, int]:
             depth: dict[str, int] = {}
             for sql in (READY_BY_PIXEL, SENDING_BY_PIXEL):
                 for pixel, n in conn.execute(pinned(sql, self.dialect)):
-                    depth[pixel] = depth.get(pixel, 0) + int(n)
+                    if pixels is None or pixel in pixels:
+                        depth[pixel] = depth.get(pixel, 0) + int(n)
             return depth
 
         return await self._read_tx(read)
 
     async def recent_deliveries(
-        self, limit: int = 50, pixel_id: str | None = None
+        self, limit: int = 50, pixel_id: str | None = None, pixels: frozenset[str] | None = None
     ) -> list[dict[str, Any]]:
         def read(conn: Connection) -> list[dict[str, Any]]:
-            query = select(deliveries)
+            query = among(select(deliveries), deliveries.c.pixel_id, pixels)
             if pixel_id is not None:
                 query = query.where(deliveries.c.pixel_id == pixel_id)
             query = query.order_by(deliveries.c.id.desc()).limit(limit)

@@ -183,4 +183,5 @@ api_keys = Table(
     Column("scopes", String(100), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("revoked", Boolean, nullable=False, server_default=text("false")),
+    Column("pixel_ids", Text),  # comma-separated; NULL: every pixel
 )

@@ -18,7 +18,9 @@ from tiktok_ads.entrypoints.api import (
     errors,
     routes_connections,
     routes_events,
+    routes_keys,
     routes_ops,
+    routes_snippet,
     schemas,
 )
 
@@ -83,8 +85,10 @@ def create_api(container: Container, *, run_dispatcher: bool = True) -> FastAPI:
     app.state.container = container
     errors.install(app)
     app.include_router(routes_ops.router)
+    app.include_router(routes_snippet.router)
     app.include_router(routes_events.router, prefix=PREFIX)
     app.include_router(routes_connections.router, prefix=PREFIX)
+    app.include_router(routes_keys.router, prefix=PREFIX)
     app.hot_routes = {
         ("POST", PREFIX + "/events"): routes_events.post_event,
         ("POST", PREFIX + "/events/batch"): routes_events.post_batch,

@@ -10,7 +10,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from tiktok_ads.entrypoints.api.responses import error_response
-from tiktok_ads.errors import FieldError, NotFound, StoreError, UnknownConnection, ValidationFailed
+from tiktok_ads.errors import (
+    FieldError,
+    NotFound,
+    PixelForbidden,
+    StoreError,
+    UnknownConnection,
+    ValidationFailed,
+)
 from tiktok_ads.services.ingest import Overloaded
 from tiktok_ads.services.replay import NotReplayable
 
@@ -44,6 +51,8 @@ def response_for(exc: Exception) -> Response:
     """Our envelope and HTTP status for any exception a route lets through."""
     if isinstance(exc, ApiError):
         return error_response(exc.status, exc.code, exc.message, exc.errors, exc.headers)
+    if isinstance(exc, PixelForbidden):
+        return error_response(403, exc.code, exc.message, exc.errors)
     if isinstance(exc, ValidationFailed):
         code = 40001 if isinstance(exc, UnknownConnection) else exc.code
         return error_response(422, code, exc.message, exc.errors)

@@ -12,16 +12,19 @@ from tiktok_ads.entrypoints.api.errors import ApiError
 from tiktok_ads.entrypoints.api.params import PixelIdQuery
 from tiktok_ads.entrypoints.api.responses import JsonResponse
 from tiktok_ads.errors import EventInvalid, FieldError, NotFound
+from tiktok_ads.services.api_keys import Principal
 
 router = APIRouter(tags=["connections"])
 
 
 @router.get("/connection", summary="One connection (default: the default pixel) and its health")
 async def get_connection(
-    request: Request, pixel_id: PixelIdQuery = None, _: Any = Depends(require("events"))
+    request: Request,
+    pixel_id: PixelIdQuery = None,
+    key: Principal = Depends(require("events")),
 ) -> JsonResponse:
     c = container(request)
-    view = await c.queries.connection(pixel_id)
+    view = await c.queries.connection(pixel_id, key.pixels)
     if view is None:
         if pixel_id is not None:
             raise NotFound(f"no connection for pixel {pixel_id!r}")
@@ -38,8 +41,11 @@ async def get_connection(
 
 
 @router.get("/connections", summary="Every connection (multi-pixel)")
-async def list_connections(request: Request, _: Any = Depends(require("events"))) -> JsonResponse:
-    return JsonResponse({"connections": await container(request).queries.connections()})
+async def list_connections(
+    request: Request, key: Principal = Depends(require("events"))
+) -> JsonResponse:
+    views = await container(request).queries.connections(key.pixels)
+    return JsonResponse({"connections": views})
 
 
 def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None:
@@ -61,7 +67,7 @@ def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None
     openapi_extra=schemas.request_body(schemas.ConnectIn),
     responses=schemas.ERRORS,
 )
-async def connect(request: Request, _: Any = Depends(require("admin"))) -> JsonResponse:
+async def connect(request: Request, key: Principal = Depends(require("admin"))) -> JsonResponse:
     body = await read_json(request)
     if not isinstance(body, dict):
         raise ApiError(
@@ -78,6 +84,7 @@ async def connect(request: Request, _: Any = Depends(require("admin"))) -> JsonR
         test_mode=bool(body.get("test_mode", False)),
         test_event_code=_text(body, "test_event_code"),
         make_default=bool(body.get("default", False)),
+        pixels=key.pixels,
     )
     c.ingest.written.set()  # a held queue may go again: wake the dispatcher
     view = await c.queries.connection(row.pixel_id)

@@ -17,6 +17,7 @@ from tiktok_ads.entrypoints.api.params import (
 )
 from tiktok_ads.entrypoints.api.responses import JsonResponse
 from tiktok_ads.errors import FieldError
+from tiktok_ads.services.api_keys import Principal
 from tiktok_ads.services.ingest import Accepted, Refused
 from tiktok_ads.services.queries import event_view
 from tiktok_ads.services.verdicts import TooManyWaiters
@@ -75,21 +76,23 @@ def _accepted_body(accepted: Accepted) -> dict[str, Any]:
 )
 async def post_event(request: Request) -> JsonResponse:
     # The hot path: auth and the query read by hand, no FastAPI dependencies to resolve.
-    await authorize(request, "events")
+    pixels = (await authorize(request, "events")).pixels
     wait = _wait_seconds(request)
     raw = await read_json(request)
     if not wait:
-        return await _submit(request, raw, None)
+        return await _submit(request, raw, pixels, None)
     try:
         # Room to wait is taken before the event is stored: a refusal costs the caller nothing.
         with container(request).verdicts.slot():
-            return await _submit(request, raw, wait)
+            return await _submit(request, raw, pixels, wait)
     except TooManyWaiters as exc:
         raise ApiError(429, 40100, str(exc), headers={"Retry-After": "1"}) from exc
 
 
-async def _submit(request: Request, raw: Any, wait: float | None) -> JsonResponse:
-    accepted = await container(request).ingest.submit(raw)
+async def _submit(
+    request: Request, raw: Any, pixels: frozenset[str] | None, wait: float | None
+) -> JsonResponse:
+    accepted = await container(request).ingest.submit(raw, pixels)
     body = _accepted_body(accepted)
     if accepted.status == "duplicate":
         return JsonResponse(body, status_code=200)
@@ -145,7 +148,7 @@ async def _wait_for_verdict(request: Request, pk: int, wait: float) -> dict[str,
     summary="Send 1-1,000 events; each invalid one is reported by index",
 )
 async def post_batch(request: Request) -> JsonResponse:
-    await authorize(request, "events")
+    pixels = (await authorize(request, "events")).pixels
     raw = await read_json(request)
     events = raw.get("events") if isinstance(raw, dict) else None
     if not isinstance(events, list) or not events:
@@ -162,7 +165,7 @@ async def post_batch(request: Request) -> JsonResponse:
             f"events: {len(events)} events; at most {MAX_BATCH} per batch",
             [FieldError("events", f"at most {MAX_BATCH} events")],
         )
-    outcomes = await container(request).ingest.submit_many(events)
+    outcomes = await container(request).ingest.submit_many(events, pixels)
     results: list[dict[str, Any]] = []
     for index, outcome in enumerate(outcomes):
         if isinstance(outcome, Refused):
@@ -207,10 +210,10 @@ async def list_events(
     pixel_id: PixelIdQuery = None,
     limit: int = Query(100, ge=1, le=1000),
     before_id: BeforeIdQuery = None,
-    _: Any = events_right,
+    key: Principal = events_right,
 ) -> JsonResponse:
     page = await container(request).queries.events(
-        status=status, pixel_id=pixel_id, limit=limit, before_id=before_id
+        status=status, pixel_id=pixel_id, limit=limit, before_id=before_id, pixels=key.pixels
     )
     return JsonResponse(page)
 
@@ -221,9 +224,10 @@ async def get_event(
     event_id: EventIdPath,
     pixel_id: PixelIdQuery = None,
     event_type: EventTypeQuery = None,
-    _: Any = events_right,
+    key: Principal = events_right,
 ) -> JsonResponse:
-    return JsonResponse(await container(request).queries.event(event_id, pixel_id, event_type))
+    view = await container(request).queries.event(event_id, pixel_id, event_type, key.pixels)
+    return JsonResponse(view)
 
 
 @router.post("/events/{event_id}/retry", summary="Replay a failed event (same event_id)")
@@ -232,9 +236,9 @@ async def retry_event(
     event_id: EventIdPath,
     pixel_id: PixelIdQuery = None,
     event_type: EventTypeQuery = None,
-    _: Any = events_right,
+    key: Principal = events_right,
 ) -> JsonResponse:
-    view = await container(request).replays.replay(event_id, pixel_id, event_type)
+    view = await container(request).replays.replay(event_id, pixel_id, event_type, key.pixels)
     return JsonResponse(view, status_code=202)
 
 
@@ -249,8 +253,8 @@ async def retry_event(
         "`received`: the grand total. `queue_depth`: per pixel, events waiting or in flight."
     ),
 )
-async def stats(request: Request, _: Any = events_right) -> JsonResponse:
-    return JsonResponse(await container(request).queries.stats())
+async def stats(request: Request, key: Principal = events_right) -> JsonResponse:
+    return JsonResponse(await container(request).queries.stats(key.pixels))
 
 
 @router.get("/deliveries", summary="Requests to TikTok with TikTok's answers, newest first")
@@ -258,6 +262,6 @@ async def deliveries(
     request: Request,
     pixel_id: PixelIdQuery = None,
     limit: int = Query(50, ge=1, le=500),
-    _: Any = events_right,
+    key: Principal = events_right,
 ) -> JsonResponse:
-    return JsonResponse(await container(request).queries.deliveries(limit, pixel_id))
+    return JsonResponse(await container(request).queries.deliveries(limit, pixel_id, key.pixels))

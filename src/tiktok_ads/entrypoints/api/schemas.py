@@ -91,6 +91,18 @@ class ConnectIn(BaseModel):
     default: bool = Field(False, description="Make this the connection for events without pixel_id")
 
 
+class KeyIn(BaseModel):
+    name: str = Field(description="Who the key is for (1-100 characters)")
+    scopes: list[Literal["events", "admin"]] = Field(
+        ["events"], description="events: send and read events; admin: also connect and keys"
+    )
+    pixel_ids: list[str] | None = Field(
+        None,
+        description="Limit the key to these pixels; null: every pixel (a key limited to some "
+        "pixels makes keys for its own pixels only, by default all of them)",
+    )
+
+
 class EventAccepted(BaseModel):
     success: bool
     event_id: str
@@ -142,10 +154,14 @@ def request_body(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-DOC_MODELS: list[type[BaseModel]] = [EventIn, BatchIn, ConnectIn]
+DOC_MODELS: list[type[BaseModel]] = [EventIn, BatchIn, ConnectIn, KeyIn]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "No or wrong API key (code 40101)"},
-    403: {"model": ErrorOut, "description": "The key lacks the right"},
+    403: {
+        "model": ErrorOut,
+        "description": "The key lacks the right (40103), or is limited to other pixels (40103, "
+        "naming pixel_id)",
+    },
     413: {"model": ErrorOut, "description": "Body too large"},
     422: {"model": ErrorOut, "description": "Invalid input; `errors` names each field"},
     429: {"model": ErrorOut, "description": "Overloaded; see Retry-After (code 40100)"},
