@@ -205,3 +205,18 @@ async def test_counters_count_each_settled_event_once(store: SqlStore) -> None:
     await store.release_leases(NOW + 61, requeue=[], give_up=[y.pk], reason="past the deadline")
     by_status = (await store.stats())["by_status"]
     assert (1, 1) == (by_status["delivered"], by_status["failed"])
+
+
+async def test_stats_and_queue_depth_narrowed_to_some_pixels(store: SqlStore) -> None:
+    """A key limited to one pixel sees that pixel's totals and live queue only."""
+    other = "COTHERPIXEL000000001"
+    mine = [new_event("m1"), new_event("m2")]
+    theirs = [new_event("t1", pixel_id=other), new_event("t2", pixel_id=other)]
+    await store.add_events([*mine, *theirs], NOW, DAY)
+    await deliver(store, 1, NOW)  # one of PIXEL's
+    only_mine = frozenset({PIXEL})
+    stats = await store.stats(only_mine)
+    assert ({"delivered": 1, "queued": 1}, 2) == (stats["by_status"], stats["received"])
+    assert [PIXEL] == list(stats["by_pixel"])
+    assert {PIXEL: 1} == await store.queue_depth(only_mine)
+    assert {PIXEL: 1, other: 2} == await store.queue_depth()
