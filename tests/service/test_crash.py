@@ -2,81 +2,40 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.service.processes import (
+    BIN,
+    free_port,
+    processes,
+    service_env,
+    start_emulator,
+    wait_http,
+)
 
 pytestmark = pytest.mark.slow
+__all__ = ["BIN", "free_port", "processes", "wait_http"]  # used by other process tests
 
-TOKEN = "0123456789abcdef0123456789abcdef01234567"
 PIXEL = "CPIXELCRASH000000001"
 KEY = "crash-key"
-BIN = Path(sys.executable).with_name("tiktok-ads")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_http(url: str, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not come up")
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for proc in started:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
 
 
 def test_kill_9_during_delivery_loses_nothing(
     tmp_path: Path, processes: list[subprocess.Popen[bytes]]
 ) -> None:
     """Events in flight when serve is SIGKILLed are sent again, same event_id, after restart."""
-    tiktok_port, port = free_port(), free_port()
-    processes.append(
-        subprocess.Popen(
-            [str(BIN), "emulator", "--port", str(tiktok_port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    )
-    tiktok = f"http://127.0.0.1:{tiktok_port}"
-    wait_http(f"{tiktok}/_emulator/stats")
+    tiktok, port = start_emulator(processes), free_port()
     # The first request to TikTok takes 3 s: long enough to kill the sender mid-flight.
     httpx.post(f"{tiktok}/_emulator/faults", json={"kind": "latency", "ms": 3000, "count": 1})
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path}/crash.db",
-        "TIKTOK_PIXEL_ID": PIXEL,
-        "TIKTOK_ACCESS_TOKEN": TOKEN,
-        "TIKTOK_ADS_API_KEY": KEY,
-        "TIKTOK_API_BASE_URL": f"{tiktok}/open_api",
-        "TIKTOK_BATCH_LINGER_MS": "0",
-        "TIKTOK_ADS_CLAIM_LEASE_SECONDS": "2",
-    }
+    env = service_env(
+        tmp_path / "crash.db", tiktok, pixel=PIXEL, key=KEY, TIKTOK_ADS_CLAIM_LEASE_SECONDS="2"
+    )
     cmd = [str(BIN), "serve", "--port", str(port), "--log-level", "warning"]
     serve = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     processes.append(serve)
@@ -153,14 +112,7 @@ def test_serve_with_two_processes_shares_one_port_and_one_queue(
 ) -> None:
     """`serve --workers 2`: both processes answer on the port; events stored once each."""
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path}/multi.db",
-        "TIKTOK_PIXEL_ID": PIXEL,
-        "TIKTOK_ACCESS_TOKEN": TOKEN,
-        "TIKTOK_ADS_API_KEY": KEY,
-        "TIKTOK_API_BASE_URL": "http://127.0.0.1:9/open_api",
-    }
+    env = service_env(tmp_path / "multi.db", "http://127.0.0.1:9", pixel=PIXEL, key=KEY)
     cmd = [str(BIN), "serve", "--no-worker", "--workers", "2", "--port", str(port)]
     serve = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     processes.append(serve)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -11,14 +10,20 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.service.test_crash import BIN, free_port, processes, wait_http
+from tests.service.processes import (
+    BIN,
+    free_port,
+    processes,
+    service_env,
+    start_emulator,
+    wait_http,
+)
 
 from tiktok_ads.entrypoints.api.app import PREFIX
 
 pytestmark = pytest.mark.slow
 __all__ = ["processes"]  # the fixture, shared with the crash tests
 
-TOKEN = "0123456789abcdef0123456789abcdef01234567"
 PIXEL = "CPIXELMETRICS0000001"
 KEY = "metrics-key"
 EVENTS = 60
@@ -34,29 +39,17 @@ def test_metrics_count_every_process(
     tmp_path: Path, processes: list[subprocess.Popen[bytes]]
 ) -> None:
     """60 events over fresh connections to 2 processes: every scrape counts all 60."""
-    tiktok_port, port = free_port(), free_port()
-    processes.append(
-        subprocess.Popen(
-            [str(BIN), "emulator", "--port", str(tiktok_port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    )
-    tiktok = f"http://127.0.0.1:{tiktok_port}"
-    wait_http(f"{tiktok}/_emulator/stats")
+    tiktok, port = start_emulator(processes), free_port()
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    env = {
-        **os.environ,
-        "TMPDIR": str(scratch),  # where the parent makes its metrics directory
-        "DATABASE_URL": f"sqlite:///{tmp_path}/metrics.db",
-        "TIKTOK_PIXEL_ID": PIXEL,
-        "TIKTOK_ACCESS_TOKEN": TOKEN,
-        "TIKTOK_ADS_API_KEY": KEY,
-        "TIKTOK_API_BASE_URL": f"{tiktok}/open_api",
-        "TIKTOK_BATCH_LINGER_MS": "0",
-        "TIKTOK_RATE_LIMIT_RPS": "1000",
-    }
+    env = service_env(
+        tmp_path / "metrics.db",
+        tiktok,
+        pixel=PIXEL,
+        key=KEY,
+        TMPDIR=str(scratch),  # where the parent makes its metrics directory
+        TIKTOK_RATE_LIMIT_RPS="1000",
+    )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     cmd = [str(BIN), "serve", "--workers", "2", "--port", str(port), "--log-level", "warning"]
     serve = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
