@@ -81,6 +81,9 @@ events = Table(
     Column("tiktok_message", Text),
     Column("request_id", String(64)),
     Column("last_error", Text),
+    # True when the shop sent no event_id and we made one: the pixel cannot share it, so TikTok
+    # cannot deduplicate such an event against the browser's (the console's dedup audit).
+    Column("event_id_generated", Boolean, nullable=False, server_default=text("false")),
     Index(
         "ix_events_ready",
         "pixel_id",
@@ -104,6 +107,8 @@ events = Table(
     ),
     Index("ix_events_event_id", "event_id"),
     Index("ix_events_status_id", "status", "id"),
+    Index("ix_events_pixel_time", "pixel_id", "event_time"),  # funnel, match quality
+    Index("ix_events_received_at", "received_at"),  # the console's timeline
     Index(
         "ix_events_pii",
         "updated_at",
@@ -158,6 +163,7 @@ deliveries = Table(
     Column("latency_ms", Float, nullable=False),
     Column("verdict", String(16), nullable=False),
     Index("ix_deliveries_sent_at", "sent_at"),
+    Index("ix_deliveries_pixel_sent_at", "pixel_id", "sent_at"),  # latency percentiles
 )
 
 api_keys = Table(

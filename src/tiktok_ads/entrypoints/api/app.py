@@ -18,6 +18,7 @@ from tiktok_ads.entrypoints.api import (
     errors,
     routes_connections,
     routes_events,
+    routes_insights,
     routes_ops,
     schemas,
 )
@@ -85,6 +86,7 @@ def create_api(container: Container, *, run_dispatcher: bool = True) -> FastAPI:
     app.include_router(routes_ops.router)
     app.include_router(routes_events.router, prefix=PREFIX)
     app.include_router(routes_connections.router, prefix=PREFIX)
+    app.include_router(routes_insights.router, prefix=PREFIX)
     app.hot_routes = {
         ("POST", PREFIX + "/events"): routes_events.post_event,
         ("POST", PREFIX + "/events/batch"): routes_events.post_batch,
