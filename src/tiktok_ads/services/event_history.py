@@ -19,7 +19,8 @@ def lifecycle(row: Any) -> list[dict[str, Any]]:
     ]
     status, attempts, code = row["status"], row["attempts"], row["tiktok_code"]
     if attempts:
-        steps.append({"step": "sent", "at": None, "detail": f"{attempts} attempt(s) so far"})
+        times = "once" if attempts == 1 else f"{attempts} times"
+        steps.append({"step": "sent", "at": None, "detail": f"sent to TikTok {times}"})
     if code is not None or row["tiktok_message"]:
         steps.append(
             {

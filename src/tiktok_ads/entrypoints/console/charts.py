@@ -115,7 +115,10 @@ def funnel_chart(steps: list[dict[str, Any]]) -> Chart:
         if people_w:
             chart.rects.append(Rect(left, y + 12, people_w, 12, "bar-people"))
         chart.labels.append(
-            Text(left + plot_w + 12, y + 22, f"{step['events']:,} events", "start")
+            Text(left + plot_w + 12, y + 16, f"{step['events']:,} events", "start")
+        )
+        chart.labels.append(
+            Text(left + plot_w + 12, y + 31, f"{step['people']:,} people", "start")
         )
     return chart
 
