@@ -27,7 +27,9 @@ KEY = "sandbox-key"
 PIXEL = "CSANDBOX0000000000PX"
 API = "/api/integrations/tiktok-ads"
 # TikTok names the event by its place in the batch.
-REJECTED = re.compile(r"^Invalid value for data\.\d+\.event_id: order was cancelled at the box office\.$")
+REJECTED = re.compile(
+    r"^Invalid value for data\.\d+\.event_id: order was cancelled at the box office\.$"
+)
 
 
 def chromium() -> str:
@@ -82,35 +84,39 @@ def sandbox(tmp_path: Path) -> Iterator[str]:
             proc.wait(timeout=5)
 
 
-def shop_events() -> list[dict[str, Any]]:
-    """A day of a ticket shop: views, carts, checkouts and payments of overlapping people."""
+def shop_event(kind: str, event_id: str | None, user: dict[str, str], **more: Any) -> Any:
     page = "https://tickets.example/e/summer-fest"
     context = {"page_url": page, "ip": "203.0.113.9", "user_agent": "Mozilla/5.0 (X11)"}
-    events: list[dict[str, Any]] = []
+    event = {"event_type": kind, "user": user, "context": context, **more}
+    if event_id is not None:
+        event["event_id"] = event_id
+    return event
+
+
+def shop_events() -> list[dict[str, Any]]:
+    """A day of a ticket shop: views, carts, checkouts and payments of overlapping people."""
+    events = []
     for i in range(24):
         user = {"external_id": f"fan-{i % 15}"}
         if i % 3 == 0:
             user["email"] = f"fan{i}@example.com"
-        ctx = {**context, "page_url": f"{page}?ttclid=E.C.P.{i}"} if i % 2 else context
-        events.append({"event_type": "ViewContent", "event_id": f"view-{i}", "user": user,
-                       "context": ctx})  # fmt: skip
+        event = shop_event("ViewContent", f"view-{i}", user)
+        if i % 2:
+            event["context"]["page_url"] += f"?ttclid=E.C.P.{i}"
+        events.append(event)
     for i in range(9):
-        events.append({"event_type": "AddToCart", "event_id": f"cart-{i}",
-                       "user": {"external_id": f"fan-{i}", "email": f"fan{i}@example.com"},
-                       "context": context})  # fmt: skip
-    for i in range(5):
-        events.append({"event_type": "InitiateCheckout", "user": {"external_id": f"fan-{i}"},
-                       "context": context})  # fmt: skip
+        user = {"external_id": f"fan-{i}", "email": f"fan{i}@example.com"}
+        events.append(shop_event("AddToCart", f"cart-{i}", user))
+    for i in range(5):  # no event_id: generated here, which the dedup audit shows
+        events.append(shop_event("InitiateCheckout", None, {"external_id": f"fan-{i}"}))
     for i in range(3):
-        events.append({"event_type": "CompletePayment", "event_id": f"order-{i}",
-                       "user": {"external_id": f"fan-{i}", "email": f"fan{i}@example.com",
-                                "phone": "+40721234567"},
-                       "properties": {"value": 120.0 + 30 * i, "currency": "EUR"},
-                       "context": context})  # fmt: skip
-    events.append({"event_type": "CompletePayment", "event_id": "order-cancelled",
-                   "user": {"external_id": "fan-9"},
-                   "properties": {"value": 99.0, "currency": "EUR"}, "context": context})  # fmt: skip
-    events.append({"event_type": "ViewContent", "event_id": "view-no-consent", "consent": False})
+        user = {"external_id": f"fan-{i}", "email": f"fan{i}@example.com", "phone": "+40721234567"}
+        paid = {"value": 120.0 + 30 * i, "currency": "EUR"}
+        events.append(shop_event("CompletePayment", f"order-{i}", user, properties=paid))
+    paid = {"value": 99.0, "currency": "EUR"}
+    user = {"external_id": "fan-9"}
+    events.append(shop_event("CompletePayment", "order-cancelled", user, properties=paid))
+    events.append(shop_event("ViewContent", "view-no-consent", {}, consent=False))
     return events
 
 
@@ -136,8 +142,11 @@ def test_console_in_chromium(sandbox: str) -> None:
 def browse(sandbox: str, http: httpx.Client, executable: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    rule = {"reject_events": {"event_id": "order-cancelled"}, "name_index": True,
-            "problem": "order was cancelled at the box office."}  # fmt: skip
+    rule = {
+        "reject_events": {"event_id": "order-cancelled"},
+        "name_index": True,
+        "problem": "order was cancelled at the box office.",
+    }
     assert 200 == http.post("/sandbox/_emulator/faults", json=rule).status_code
     events = shop_events()
     sent = http.post(f"{API}/events/batch", json={"events": events}).json()

@@ -134,23 +134,21 @@ class Insights:
     async def timeline(
         self, span: str = "24h", pixels: frozenset[str] | None = None
     ) -> dict[str, Any]:
-        """Events received per hour (24h) or day (30d) and per pixel, by what became of them:
-        delivered, failed, skipped or still waiting."""
+        """Events per hour (24h) or day (30d) of their event time (the time of receipt when
+        the shop gave none) and per pixel, by what became of them: delivered, failed, skipped
+        or still waiting."""
         if span not in TIMELINE_SPANS:
             span = "24h"
         bucket_s, count = TIMELINE_SPANS[span]
         start = (int(self._clock.now()) // bucket_s - (count - 1)) * bucket_s
-        rows = await self._store.timeline(start, bucket_s, pixels)
-        series: dict[str, dict[str, list[int]]] = {
-            row.pixel_id: {name: [0] * count for name in SERIES}
-            for row in await self._visible_connections(pixels)
-        }
-        for pixel, bucket, status, n in rows:
-            if not 0 <= bucket < count:
-                continue
-            lines = series.setdefault(pixel, {name: [0] * count for name in SERIES})
-            lines["received"][bucket] += n
-            lines["waiting" if status in _WAITING else status][bucket] += n
+        visible = [row.pixel_id for row in await self._visible_connections(pixels)]
+        series = {pixel: {name: [0] * count for name in SERIES} for pixel in visible}
+        for pixel, bucket, status, n in await self._store.timeline(
+            start, bucket_s, frozenset(visible)
+        ):
+            if pixel in series and 0 <= bucket < count:
+                series[pixel]["received"][bucket] += n
+                series[pixel]["waiting" if status in _WAITING else status][bucket] += n
         return {
             "span": span,
             "bucket_seconds": bucket_s,

@@ -1,8 +1,8 @@
 """Store verbs of the console's reports: funnel, match keys, timeline, delivery latency.
 
 Each reads a bounded range through an index: a pixel's events by event time
-(ix_events_pixel_time), every pixel's by time of receipt (ix_events_received_at), a pixel's
-requests by time sent (ix_deliveries_pixel_sent_at).
+(ix_events_pixel_time), a pixel's requests by time sent (ix_deliveries_pixel_sent_at), every
+pixel's requests since a time (ix_deliveries_sent_at).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, literal_column, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -96,24 +96,22 @@ class InsightReads(StoreBase):
         return await self._read_tx(read)
 
     async def timeline(
-        self, start: float, bucket_s: int, pixels: frozenset[str] | None = None
+        self, start: int, bucket_s: int, pixels: frozenset[str]
     ) -> list[tuple[str, int, str, int]]:
-        """(pixel, bucket index, status, events) of the events received since `start`."""
+        """(pixel, bucket index, status, events) of these pixels' events since `start`, by
+        event time."""
 
         def read(conn: Connection) -> list[tuple[str, int, str, int]]:
-            offset = (events.c.received_at - start) / bucket_s
-            # floor(): PostgreSQL's integer cast rounds; SQLite's truncates (= floor here).
-            bucket = func.floor(offset) if self.is_postgres else cast(offset, Integer)
-            query = select(events.c.pixel_id, bucket, events.c.status, func.count()).where(
-                events.c.received_at >= start
+            # Integer division on both databases (event_time is an integer): the bucket index.
+            bucket = (events.c.event_time - start) / bucket_s
+            query = (
+                select(events.c.pixel_id, bucket, events.c.status, func.count())
+                .where(events.c.pixel_id.in_(sorted(pixels)), events.c.event_time >= start)
+                .group_by(events.c.pixel_id, bucket, events.c.status)
             )
-            scoped = pixel_filter(events.c.pixel_id, pixels)
-            if scoped is not None:
-                query = query.where(scoped)
-            query = query.group_by(events.c.pixel_id, bucket, events.c.status)
             return [(p, int(b), s, int(c)) for p, b, s, c in conn.execute(query)]
 
-        return await self._read_tx(read)
+        return await self._read_tx(read) if pixels else []
 
     async def latencies(self, pixel_id: str, since: float, limit: int) -> list[float]:
         """Latency (ms) of a pixel's newest requests to TikTok since `since`, at most `limit`."""

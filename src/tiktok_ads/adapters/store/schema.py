@@ -107,8 +107,7 @@ events = Table(
     ),
     Index("ix_events_event_id", "event_id"),
     Index("ix_events_status_id", "status", "id"),
-    Index("ix_events_pixel_time", "pixel_id", "event_time"),  # funnel, match quality
-    Index("ix_events_received_at", "received_at"),  # the console's timeline
+    Index("ix_events_pixel_time", "pixel_id", "event_time"),  # the console's reports
     Index(
         "ix_events_pii",
         "updated_at",
