@@ -129,7 +129,8 @@ def settle(http: httpx.Client) -> None:
 
 def test_console_in_chromium(sandbox: str) -> None:
     """Login (wrong key refused), the funnel's counts, the failed event's TikTok message and
-    its replay to delivered; every request stays on the service, every page has the CSP."""
+    its replay to delivered, the overview refreshing itself; every request stays on the
+    service, and the pages carry the CSP."""
     executable = chromium()
     SHOTS.mkdir(parents=True, exist_ok=True)
     http = httpx.Client(base_url=sandbox, headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
@@ -199,6 +200,13 @@ def browse(sandbox: str, http: httpx.Client, executable: str) -> None:
         page.goto(sandbox + "/console/events?event_id=order-cancelled")
         expect(page.locator(".card .pill").first).to_have_text("delivered")
         page.screenshot(path=str(SHOTS / "events.png"), full_page=True)
+
+        # Left open, the overview refreshes itself: a new event shows up without a reload.
+        page.goto(sandbox + "/console")
+        received = page.locator(".stat-value").first
+        before = int(received.inner_text().replace(",", ""))
+        http.post(f"{API}/events", json={"event_type": "ViewContent", "event_id": "late"})
+        expect(received).to_have_text(f"{before + 1:,}", timeout=15_000)
         browser.close()
 
     strangers = sorted({url for url in requested if not url.startswith(sandbox + "/")})

@@ -17,7 +17,9 @@
     if (document.hidden || busy()) return;
     fetch(window.location.href, { credentials: "same-origin", headers: { "X-Console-Refresh": "1" } })
       .then(function (response) {
-        if (response.redirected || !response.ok) { window.location.reload(); return null; }
+        // Sent to the login page: the session ended; show it. A page with a message (422)
+        // still has a <main> to show; an answer without one (503 JSON) is skipped below.
+        if (response.redirected) { window.location.reload(); return null; }
         return response.text();
       })
       .then(function (html) {
