@@ -95,9 +95,12 @@ async def test_funnel_takes_dates_and_unix_seconds(service: Service) -> None:
     )
 
 
-async def test_match_quality_shares_score_and_advice(service: Service) -> None:
+async def test_match_quality_shares_score_and_advice(
+    make_service: ServiceFactory, db_url: str
+) -> None:
     """Per event type: the share of events with each key, the weighted score and advice on
     the key that would add most."""
+    service = await make_service(db_url)
     context = {"ip": "203.0.113.7", "user_agent": "Mozilla/5.0"}
     await send(
         service,
@@ -127,8 +130,11 @@ async def test_match_quality_shares_score_and_advice(service: Service) -> None:
     assert 5 == body["overall"]["events"]
 
 
-async def test_dedup_audit_tells_supplied_from_generated_event_ids(service: Service) -> None:
+async def test_dedup_audit_tells_supplied_from_generated_event_ids(
+    make_service: ServiceFactory, db_url: str
+) -> None:
     """Events sent without an event_id count as generated here, the rest as the shop's."""
+    service = await make_service(db_url)
     await send(
         service,
         event("CompletePayment", "order-1"),
