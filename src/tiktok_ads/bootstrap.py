@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tiktok_ads.adapters.clock import SystemClock
-from tiktok_ads.adapters.crypto import TokenCipher, load_or_create_secret
+from tiktok_ads.adapters.crypto import SessionCipher, TokenCipher, load_or_create_secret
 from tiktok_ads.adapters.metrics import Metrics
 from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.adapters.tiktok_client import TikTokClient
@@ -22,7 +22,9 @@ from tiktok_ads.errors import ConfigurationError, ValidationFailed
 from tiktok_ads.services.api_keys import ApiKeys
 from tiktok_ads.services.connections import ConnectionService
 from tiktok_ads.services.dispatch import DispatchConfig, Dispatcher
+from tiktok_ads.services.event_history import EventHistory
 from tiktok_ads.services.ingest import IngestService
+from tiktok_ads.services.insights import Insights
 from tiktok_ads.services.maintenance import Maintenance, MaintenanceConfig
 from tiktok_ads.services.periodic import PeriodicTasks
 from tiktok_ads.services.ports import Clock
@@ -53,6 +55,9 @@ class Container:
     replays: Replays
     verdicts: Verdicts
     periodic: PeriodicTasks  # the worker's housekeeping, beside the dispatcher
+    insights: Insights  # the console's reports and GET /funnel
+    history: EventHistory  # the console's error log and event lifecycles
+    sessions: SessionCipher  # the console's login sessions
     emulator_app: Any = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _worker_tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -133,9 +138,8 @@ def build(
         tiktok_transport = httpx.ASGITransport(app=emulator_app)
         settings = settings.model_copy(update={"tiktok_api_base_url": "http://emulator/open_api"})
     store = store or SqlStore(settings.database_url)
-    cipher = TokenCipher(
-        load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path())
-    )
+    secret = load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path())
+    cipher = TokenCipher(secret)
     metrics = Metrics()
     client = TikTokClient(
         settings.tiktok_api_base_url,
@@ -203,6 +207,9 @@ def build(
         replays=Replays(store, clock, ingest.written),
         verdicts=verdicts,
         periodic=PeriodicTasks(clock, maintenance.tasks()),
+        insights=Insights(store, clock),
+        history=EventHistory(store),
+        sessions=SessionCipher(secret),
         emulator_app=emulator_app,
     )
 

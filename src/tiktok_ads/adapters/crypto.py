@@ -10,6 +10,7 @@ import secrets
 import tempfile
 from pathlib import Path
 
+import orjson
 from cryptography.fernet import Fernet, InvalidToken
 
 from tiktok_ads.errors import ConfigurationError
@@ -72,3 +73,28 @@ def _create_key_file(key_file: Path) -> None:
     finally:
         os.unlink(temporary)
 
+
+
+class SessionCipher:
+    """Sealed (encrypted and signed) console sessions, with their age checked on opening.
+
+    Keyed from the same secret as the tokens, under a label of its own: a sealed session can
+    never be mistaken for a sealed token, nor the other way round.
+    """
+
+    def __init__(self, secret: str) -> None:
+        digest = hashlib.sha256(b"tiktok-ads console session\0" + secret.encode()).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+
+    def seal(self, data: dict[str, str], now: float) -> str:
+        return self._fernet.encrypt_at_time(orjson.dumps(data), int(now)).decode()
+
+    def open(self, sealed: str, max_age_s: int, now: float) -> dict[str, str] | None:
+        """The session's data; None when forged, damaged or older than `max_age_s`."""
+        try:
+            data = orjson.loads(self._fernet.decrypt_at_time(sealed, max_age_s, int(now)))
+        except (InvalidToken, ValueError):
+            return None
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            return None
+        return data

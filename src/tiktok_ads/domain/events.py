@@ -70,6 +70,7 @@ class NewEvent:
     value: float | None
     currency: str | None
     skip_reason: str | None = None
+    event_id_generated: bool = False  # no event_id from the shop: the pixel cannot share it
 
     @property
     def priority(self) -> int:

@@ -190,7 +190,10 @@ class ApiKeys:
         return key_view(replace(row, revoked=True))
 
     async def authenticate(self, raw: str) -> Principal | None:
-        digest = hash_api_key(raw)
+        return await self.authenticate_digest(hash_api_key(raw))
+
+    async def authenticate_digest(self, digest: str) -> Principal | None:
+        """The key with this SHA-256 digest (what a console session keeps, never the key)."""
         if self._bootstrap_hash is not None and hmac.compare_digest(digest, self._bootstrap_hash):
             return Principal("bootstrap", frozenset({"admin"}))
         now = self._clock.now()

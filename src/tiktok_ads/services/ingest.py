@@ -244,4 +244,5 @@ def new_event(prepared: PreparedEvent, pixel_id: str, skip_reason: str | None) -
         value=None if consent_denied else prepared.value,
         currency=None if consent_denied else prepared.currency,
         skip_reason=skip_reason,
+        event_id_generated=prepared.event_id_generated,
     )

@@ -215,3 +215,60 @@ class DeliveryMetrics(Protocol):
     def events_settled(self, outcome: str, pixel_id: str, by_type: Mapping[str, int]) -> None: ...
 
     def set_connection_gauges(self, healthy: dict[str, bool], depth: dict[str, int]) -> None: ...
+
+
+class InsightStore(Protocol):
+    """The console's reports: funnel, match keys, timeline, TikTok's answers and latency."""
+
+    async def get_connection(self, pixel_id: str | None) -> ConnectionRow | None: ...
+
+    async def list_connections(self) -> list[ConnectionRow]: ...
+
+    async def funnel_counts(
+        self, pixel_id: str, start: int, end: int, names: Sequence[str], revenue_event: str
+    ) -> tuple[list[tuple[str, int, int]], list[tuple[str, float, int]]]: ...
+
+    async def match_key_counts(
+        self, pixel_id: str, start: int, end: int
+    ) -> list[tuple[str, str, bool, int]]: ...
+
+    async def timeline(
+        self, start: int, bucket_s: int, pixels: frozenset[str]
+    ) -> list[tuple[str, int, str, int]]: ...
+
+    async def latencies(self, pixel_id: str, since: float, limit: int) -> list[float]: ...
+
+    async def answers_by_code(
+        self, since: float, pixels: frozenset[str] | None = None
+    ) -> list[dict[str, Any]]: ...
+
+
+class FailureStore(Protocol):
+    """The error log by kind, every record of an event_id, and replaying many at once."""
+
+    async def failed_events(
+        self,
+        *,
+        pixel_id: str | None = None,
+        event_name: str | None = None,
+        code: int | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
+        pixels: frozenset[str] | None = None,
+    ) -> list[Any]: ...
+
+    async def failure_kinds(
+        self, pixels: frozenset[str] | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]: ...
+
+    async def replay_failed_like(
+        self, pixel_id: str, event_name: str, code: int | None, now: float, limit: int
+    ) -> int: ...
+
+    async def events_with_id(
+        self, event_id: str, pixels: frozenset[str] | None = None, limit: int = 20
+    ) -> list[Any]: ...
+
+
+class ReplayStore(ReadModel, FailureStore, Protocol):
+    """What replaying needs: one failed event by id, or many of one kind."""

@@ -3,7 +3,9 @@
 from tiktok_ads.adapters.store.claims import Claims
 from tiktok_ads.adapters.store.connection_rows import ConnectionRows
 from tiktok_ads.adapters.store.event_reads import EventReads
+from tiktok_ads.adapters.store.failure_reads import FailureReads
 from tiktok_ads.adapters.store.ingest_writes import IngestWrites
+from tiktok_ads.adapters.store.insight_reads import InsightReads
 from tiktok_ads.adapters.store.key_rows import KeyRows
 from tiktok_ads.adapters.store.retention import Retention
 from tiktok_ads.adapters.store.settlement import Settlement
@@ -11,7 +13,17 @@ from tiktok_ads.domain.connections import ApiKeyRow, ConnectionRow
 from tiktok_ads.domain.delivery import DeliveryRecord
 
 
-class SqlStore(IngestWrites, Claims, Settlement, EventReads, Retention, ConnectionRows, KeyRows):
+class SqlStore(
+    IngestWrites,
+    Claims,
+    Settlement,
+    EventReads,
+    Retention,
+    ConnectionRows,
+    KeyRows,
+    InsightReads,
+    FailureReads,
+):
     """Every verb of the store; see the mixins for each family."""
 
 

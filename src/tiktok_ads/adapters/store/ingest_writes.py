@@ -138,6 +138,7 @@ _EVENT_COLUMNS = (
     "deadline_at",
     "attempts",
     "updated_at",
+    "event_id_generated",
 )
 
 
@@ -162,4 +163,5 @@ def _event_row(item: NewEvent, now: float) -> tuple[Any, ...]:
         now + DEDUP_WINDOW_SECONDS,
         0,
         now,
+        item.event_id_generated,
     )

@@ -82,6 +82,9 @@ events = Table(
     Column("tiktok_message", Text),
     Column("request_id", String(64)),
     Column("last_error", Text),
+    # True when the shop sent no event_id and we made one: the pixel cannot share it, so TikTok
+    # cannot deduplicate such an event against the browser's (the console's dedup audit).
+    Column("event_id_generated", Boolean, nullable=False, server_default=text("false")),
     Index(
         "ix_events_ready",
         "pixel_id",
@@ -112,6 +115,7 @@ events = Table(
         sqlite_where=text(_SETTLED),
         postgresql_where=text(_SETTLED),
     ),
+    Index("ix_events_pixel_time", "pixel_id", "event_time"),  # the console's reports
     Index(
         "ix_events_pii",
         "updated_at",
@@ -171,6 +175,7 @@ deliveries = Table(
     Column("latency_ms", Float, nullable=False),
     Column("verdict", String(16), nullable=False),
     Index("ix_deliveries_sent_at", "sent_at"),
+    Index("ix_deliveries_pixel_sent_at", "pixel_id", "sent_at"),  # latency percentiles
 )
 
 api_keys = Table(

@@ -14,10 +14,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import tiktok_ads
 from tiktok_ads.bootstrap import Container, build
 from tiktok_ads.config import Settings
+from tiktok_ads.entrypoints import console
 from tiktok_ads.entrypoints.api import (
     errors,
     routes_connections,
     routes_events,
+    routes_insights,
     routes_keys,
     routes_ops,
     routes_snippet,
@@ -89,6 +91,8 @@ def create_api(container: Container, *, run_dispatcher: bool = True) -> FastAPI:
     app.include_router(routes_events.router, prefix=PREFIX)
     app.include_router(routes_connections.router, prefix=PREFIX)
     app.include_router(routes_keys.router, prefix=PREFIX)
+    app.include_router(routes_insights.router, prefix=PREFIX)
+    console.install(app)
     app.hot_routes = {
         ("POST", PREFIX + "/events"): routes_events.post_event,
         ("POST", PREFIX + "/events/batch"): routes_events.post_batch,
