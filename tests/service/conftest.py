@@ -36,7 +36,12 @@ class Service:
     tiktok: EmulatorState
     emulator_app: Any
     lifespan: contextlib.AbstractAsyncContextManager[None]
+    app: Any = None
     running: bool = True
+
+    def client(self) -> httpx.AsyncClient:
+        """Another HTTP client of the same service (its own cookies: another browser)."""
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://svc")
 
     async def stop(self) -> None:
         """Shut the service down as SIGTERM would (idempotent)."""
@@ -124,7 +129,9 @@ async def make_service(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
         lifespan = app.router.lifespan_context(app)
         await lifespan.__aenter__()
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
-        service = Service(app.state.container, http, emulator.state.emulator, emulator, lifespan)
+        service = Service(
+            app.state.container, http, emulator.state.emulator, emulator, lifespan, app
+        )
         started.append(service)
         return service
 

@@ -172,3 +172,21 @@ async def test_static_files_are_served_here_and_cached_by_etag(service: Service)
     assert (200, "text/css; charset=utf-8") == (css.status_code, css.headers["content-type"])
     assert 304 == again.status_code
     assert 404 == unknown.status_code
+
+
+async def test_an_organisers_key_sees_only_its_own_pixels_in_the_console(service: Service) -> None:
+    """A key limited to one pixel: the console lists only that pixel and only its events."""
+    other = "CPIXELOTHER000000001"
+    await service.post("/connect", {"pixel_id": other, "access_token": TOKEN})
+    await service.post("/events", {**SEED_EVENT, "event_id": "mine-1"})
+    await service.post("/events", {**SEED_EVENT, "event_id": "theirs-1", "pixel_id": other})
+    key = await service.container.keys.create(
+        "organiser", frozenset({"events"}), frozenset({PIXEL})
+    )
+    async with service.client() as http:
+        await log_in(http, key)
+        overview = await http.get("/console")
+        events = await http.get("/console/events")
+    assert 200 == overview.status_code and PIXEL in overview.text
+    assert other not in overview.text and other not in events.text
+    assert "mine-1" in events.text and "theirs-1" not in events.text

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from tiktok_ads.entrypoints.api.deps import container, read_json, require
 from tiktok_ads.entrypoints.api.errors import ApiError
+from tiktok_ads.entrypoints.api.params import PixelIdQuery
 from tiktok_ads.entrypoints.api.responses import JsonResponse
 from tiktok_ads.errors import FieldError
 from tiktok_ads.services.api_keys import Principal
@@ -16,35 +17,28 @@ events_right = Depends(require("events"))
 RANGE_HELP = "an ISO-8601 date (2026-11-26) or date-time, or Unix seconds"
 
 
-def visible_pixels(principal: Principal) -> frozenset[str] | None:
-    """The pixels a key may see; None for every pixel."""
-    return getattr(principal, "pixels", None)
-
-
 @router.get("/funnel", summary="ViewContent → AddToCart → InitiateCheckout → CompletePayment")
 async def funnel(
     request: Request,
-    pixel_id: str | None = None,
+    pixel_id: PixelIdQuery = None,
     from_: str | None = Query(None, alias="from", description=RANGE_HELP + "; default 7 days ago"),
     to: str | None = Query(None, description=RANGE_HELP + "; a date means its end; default now"),
     principal: Principal = events_right,
 ) -> JsonResponse:
-    body = await container(request).insights.funnel(pixel_id, from_, to, visible_pixels(principal))
+    body = await container(request).insights.funnel(pixel_id, from_, to, principal.pixels)
     return JsonResponse(body)
 
 
 @router.get("/match-quality", summary="Match keys per event type, estimated score, dedup audit")
 async def match_quality(
     request: Request,
-    pixel_id: str | None = None,
+    pixel_id: PixelIdQuery = None,
     from_: str | None = Query(None, alias="from", description=RANGE_HELP),
     to: str | None = Query(None, description=RANGE_HELP),
     principal: Principal = events_right,
 ) -> JsonResponse:
     insights = container(request).insights
-    return JsonResponse(
-        await insights.match_quality(pixel_id, from_, to, visible_pixels(principal))
-    )
+    return JsonResponse(await insights.match_quality(pixel_id, from_, to, principal.pixels))
 
 
 @router.get("/delivery", summary="Per pixel: request latency p50/p95 and TikTok's answers")
@@ -54,7 +48,7 @@ async def delivery(
     principal: Principal = events_right,
 ) -> JsonResponse:
     insights = container(request).insights
-    return JsonResponse(await insights.delivery(hours * 3600, visible_pixels(principal)))
+    return JsonResponse(await insights.delivery(hours * 3600, principal.pixels))
 
 
 @router.get("/timeline", summary="Events received per hour (24h) or day (30d), by fate")
@@ -64,7 +58,7 @@ async def timeline(
     principal: Principal = events_right,
 ) -> JsonResponse:
     insights = container(request).insights
-    return JsonResponse(await insights.timeline(span, visible_pixels(principal)))
+    return JsonResponse(await insights.timeline(span, principal.pixels))
 
 
 @router.post("/events/replay-failed", summary="Replay up to 1,000 failed events of one kind")
@@ -85,6 +79,6 @@ async def replay_failed(request: Request, principal: Principal = events_right) -
     if errors:
         raise ApiError(422, 40002, f"{errors[0].field}: {errors[0].message}", errors)
     count = await container(request).replays.replay_like(
-        body["pixel_id"].strip(), body["event_type"].strip(), code, visible_pixels(principal)
+        body["pixel_id"].strip(), body["event_type"].strip(), code, principal.pixels
     )
     return JsonResponse({"success": True, "replayed": count}, status_code=202)

@@ -35,9 +35,7 @@ def login_page(request: Request, message: str | None, status_code: int = 200) ->
     session = read_session(request)
     if session is None or session.key_digest:
         session = new_session()
-    response = page(
-        request, "login.html", {"csrf": session.csrf, "message": message}, status_code
-    )
+    response = page(request, "login.html", {"csrf": session.csrf, "message": message}, status_code)
     store_session(request, response, session)
     return response
 
@@ -104,11 +102,15 @@ async def replay_one(request: Request) -> Response:
     if not event_id or not viewer.may_see(pixel_id):
         return _back_to_errors(back, notice="replayed_none")
     try:
-        view = await container(request).replays.replay(event_id, pixel_id, event_type)
+        view = await container(request).replays.replay(
+            event_id, pixel_id, event_type, viewer.pixels
+        )
     except NotFound:
         return _back_to_errors(back, notice="replayed_none")
     except NotReplayable:
-        current = await container(request).queries.event(event_id, pixel_id, event_type)
+        current = await container(request).queries.event(
+            event_id, pixel_id, event_type, viewer.pixels
+        )
         return _back_to_errors(
             back, notice="not_replayable", event_id=event_id, status=current["status"]
         )

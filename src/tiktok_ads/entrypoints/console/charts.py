@@ -114,12 +114,8 @@ def funnel_chart(steps: list[dict[str, Any]]) -> Chart:
             chart.rects.append(Rect(left, y + 4, events_w, 28, "bar-events"))
         if people_w:
             chart.rects.append(Rect(left, y + 12, people_w, 12, "bar-people"))
-        chart.labels.append(
-            Text(left + plot_w + 12, y + 16, f"{step['events']:,} events", "start")
-        )
-        chart.labels.append(
-            Text(left + plot_w + 12, y + 31, f"{step['people']:,} people", "start")
-        )
+        chart.labels.append(Text(left + plot_w + 12, y + 16, f"{step['events']:,} events", "start"))
+        chart.labels.append(Text(left + plot_w + 12, y + 31, f"{step['people']:,} people", "start"))
     return chart
 
 

@@ -40,9 +40,7 @@ def text_param(request: Request, name: str) -> str | None:
 
 async def frame(request: Request, viewer: Viewer, active: str) -> dict[str, Any]:
     """What every page's frame shows: who is logged in, the form token, the pixels."""
-    connections = [
-        c for c in await container(request).queries.connections() if viewer.may_see(c["pixel_id"])
-    ]
+    connections = await container(request).queries.connections(viewer.pixels)
     notice = NOTICES.get(request.query_params.get("notice", ""))
     if notice:
         values = {k: request.query_params.get(k, "") for k in ("event_id", "count", "status")}
@@ -196,6 +194,6 @@ async def events(request: Request) -> Response:
         if not records:
             context["error"] = f"No event with event_id {event_id!r}."
     context.update(event_id=event_id or "", records=records, keys=KEY_LABELS)
-    recent = await container(request).queries.events(limit=15)
-    context["recent"] = [e for e in recent["events"] if viewer.may_see(e["pixel_id"])]
+    recent = await container(request).queries.events(limit=15, pixels=viewer.pixels)
+    context["recent"] = recent["events"]
     return page(request, "events.html", context)

@@ -67,8 +67,10 @@ def environment() -> jinja2.Environment:
 def page(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    body = environment().get_template(template).render(
-        request=request, path=request.url.path, **context
+    body = (
+        environment()
+        .get_template(template)
+        .render(request=request, path=request.url.path, **context)
     )
     return HTMLResponse(body, status_code=status_code)
 

@@ -64,7 +64,7 @@ class Viewer:
 
     @property
     def pixels(self) -> frozenset[str] | None:
-        return getattr(self.principal, "pixels", None)
+        return self.principal.pixels
 
     def may_see(self, pixel_id: str) -> bool:
         return self.pixels is None or pixel_id in self.pixels
