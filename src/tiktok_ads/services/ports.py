@@ -51,6 +51,7 @@ class ConnectionStore(Protocol):
         is_default: bool,
         now: float,
         configured_from: str = "api",
+        marketing_access_token_enc: bytes | None = None,
     ) -> ConnectionRow: ...
 
     async def update_connection_settings(

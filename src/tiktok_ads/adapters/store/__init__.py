@@ -1,5 +1,9 @@
 """The store: SQL verbs for SQLite and PostgreSQL on one code path, grouped by family."""
 
+from tiktok_ads.adapters.store.audience_jobs import AudienceJobs
+from tiktok_ads.adapters.store.audience_members import AudienceMembers
+from tiktok_ads.adapters.store.audience_rows import AudienceRows
+from tiktok_ads.adapters.store.audience_tidy import AudienceTidy
 from tiktok_ads.adapters.store.claims import Claims
 from tiktok_ads.adapters.store.connection_rows import ConnectionRows
 from tiktok_ads.adapters.store.event_reads import EventReads
@@ -9,7 +13,17 @@ from tiktok_ads.domain.connections import ApiKeyRow, ConnectionRow
 from tiktok_ads.domain.delivery import DeliveryRecord
 
 
-class SqlStore(IngestWrites, Claims, Settlement, EventReads, ConnectionRows):
+class SqlStore(
+    IngestWrites,
+    Claims,
+    Settlement,
+    EventReads,
+    ConnectionRows,
+    AudienceRows,
+    AudienceJobs,
+    AudienceMembers,
+    AudienceTidy,
+):
     """Every verb of the store; see the mixins for each family."""
 
 
