@@ -7,6 +7,7 @@ TikTokAdsError
 │   ├── UserDataInvalid         code 40003
 │   └── UnknownConnection       code 40001 (an unknown pixel / connection)
 ├── NotFound                    a resource named in a path does not exist
+├── Conflict                    the resource's state forbids the request (an audience being deleted)
 ├── StoreError                  the database failed us (translated at the adapter)
 └── TikTokError                 talking to TikTok failed (translated at the client)
     ├── TikTokTransportError    timeout, reset, refused: no answer to read
@@ -65,6 +66,14 @@ class UnknownConnection(ValidationFailed):
 
 class NotFound(TikTokAdsError):
     """A resource named in the path does not exist."""
+
+
+class Conflict(TikTokAdsError):
+    """The resource exists, but its state forbids this request now (HTTP 409)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class StoreError(TikTokAdsError):

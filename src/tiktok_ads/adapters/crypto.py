@@ -71,4 +71,3 @@ def _create_key_file(key_file: Path) -> None:
             os.link(temporary, key_file)
     finally:
         os.unlink(temporary)
-

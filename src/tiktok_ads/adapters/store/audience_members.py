@@ -101,6 +101,7 @@ class AudienceMembers(StoreBase):
         add: Sequence[Member] = (),
         remove: Sequence[Member] = (),
         finish: bool = False,
+        cover_num: int | None = None,
     ) -> bool:
         """What TikTok confirmed, in one transaction: its audience id, the members it now
         holds (the job's whole difference, or a listed page of it), and, with `finish`, the
@@ -113,6 +114,8 @@ class AudienceMembers(StoreBase):
             values: dict[str, Any] = {"updated_at": now}
             if tiktok_audience_id is not None:
                 values["tiktok_audience_id"] = tiktok_audience_id
+            if cover_num is not None:
+                values["cover_num"] = cover_num
             added = removed = 0
             if add_staged:
                 added += _add_staged(self, conn, audience_id, job_id)

@@ -3,7 +3,7 @@ their jobs."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from tiktok_ads.adapters.store.base import StoreBase
@@ -83,21 +83,13 @@ class AudienceRows(StoreBase):
 
         return await self._read_tx(read)
 
-    async def set_audience_cover(self, audience_id: int, cover_num: int, now: float) -> None:
-        """TikTok's own count of the audience's users (get/'s `cover_num`)."""
+    async def count_audiences(self, advertiser_id: str, other_than: str | None = None) -> int:
+        """The advertiser's audiences, not counting one named `other_than`."""
 
-        def run(conn: Connection) -> None:
-            conn.execute(
-                update(audiences)
-                .where(audiences.c.id == audience_id)
-                .values(cover_num=cover_num, updated_at=now)
-            )
-
-        await self._write_tx(run)
-
-    async def count_audiences(self, advertiser_id: str) -> int:
         def read(conn: Connection) -> int:
             query = select(func.count()).where(audiences.c.advertiser_id == advertiser_id)
+            if other_than is not None:
+                query = query.where(audiences.c.name != other_than)
             return int(conn.execute(query.select_from(audiences)).scalar_one())
 
         return await self._read_tx(read)

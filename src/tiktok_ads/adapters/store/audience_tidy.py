@@ -11,7 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tiktok_ads.adapters.store.base import StoreBase
 from tiktok_ads.adapters.store.schema import audience_job_members, audience_jobs, audience_members
-from tiktok_ads.domain.audience_jobs import JobStatus
+from tiktok_ads.domain.audience_jobs import OPEN_STATUSES, JobStatus
 
 #: Rows deleted per transaction.
 DELETE_CHUNK = 50_000
@@ -73,10 +73,16 @@ class AudienceTidy(StoreBase):
 
     async def tidy_job(self, job_id: int) -> int:
         """Delete one chunk of a finished or abandoned job's staged ids; once none are left,
-        an abandoned (staging) job goes too. Returns how many ids went (0: done)."""
+        an abandoned (staging) job goes too. Returns how many ids went (0: done). A queued or
+        running job is left alone."""
         owner = audience_job_members.c.job_id == job_id
 
         def run(conn: Connection) -> int:
+            status = conn.execute(
+                select(audience_jobs.c.status).where(audience_jobs.c.id == job_id)
+            ).scalar()
+            if status in OPEN_STATUSES:
+                return 0  # its ids are still the work to do
             gone = delete_chunk(conn, audience_job_members, owner, DELETE_CHUNK)
             if not gone:
                 conn.execute(

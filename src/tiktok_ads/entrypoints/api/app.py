@@ -16,6 +16,7 @@ from tiktok_ads.bootstrap import Container, build
 from tiktok_ads.config import Settings
 from tiktok_ads.entrypoints.api import (
     errors,
+    routes_audiences,
     routes_connections,
     routes_events,
     routes_ops,
@@ -85,6 +86,7 @@ def create_api(container: Container, *, run_dispatcher: bool = True) -> FastAPI:
     app.include_router(routes_ops.router)
     app.include_router(routes_events.router, prefix=PREFIX)
     app.include_router(routes_connections.router, prefix=PREFIX)
+    app.include_router(routes_audiences.router, prefix=PREFIX)
     app.hot_routes = {
         ("POST", PREFIX + "/events"): routes_events.post_event,
         ("POST", PREFIX + "/events/batch"): routes_events.post_batch,

@@ -77,6 +77,7 @@ async def connect(request: Request, _: Any = Depends(require("admin"))) -> JsonR
         test_mode=bool(body.get("test_mode", False)),
         test_event_code=_text(body, "test_event_code"),
         make_default=bool(body.get("default", False)),
+        marketing_access_token=_text(body, "marketing_access_token"),
     )
     c.ingest.written.set()  # a held queue may go again: wake the dispatcher
     view = await c.queries.connection(row.pixel_id)
