@@ -131,6 +131,7 @@ class Stager:
         staged = Staged(audience.id, job_id, action.value)
         try:
             await self._stage_rows(job_id, source, staged)
+            staged.rows += source.malformed_rows
             staged.invalid += source.malformed_rows
             for problem in source.problems:
                 if len(staged.problems) < MAX_REPORTED:

@@ -226,10 +226,10 @@ class Queries:
         if not audience_id.isdigit() or len(audience_id) > 18:
             raise NotFound(f"no audience {audience_id!r}")
         pk = int(audience_id)
-        # Jobs first: an audience read after them is at least as new as they are, so "no
-        # job open" never shows beside a status from before the last job ended.
-        jobs = await self._store.audience_jobs_of(pk, limit=10)
+        # Counts, then jobs, then the audience: each read is at least as new as the one
+        # before, so "no job open" never shows beside a job or a status from before.
         counts = await self._store.audience_job_counts(pk)
+        jobs = await self._store.audience_jobs_of(pk, limit=10)
         row = await self._store.get_audience(pk)
         if row is None:
             raise NotFound(f"no audience {audience_id!r}")
