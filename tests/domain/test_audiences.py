@@ -24,13 +24,14 @@ from tiktok_ads.domain.audiences import (
     parse_id_schema,
     plan_sync,
 )
-from tiktok_ads.domain.customer_list import CsvRows
+from tiktok_ads.domain.customer_list import CsvBlocks, Row, block_rows, hash_block
 from tiktok_ads.domain.delivery import TrackAnswer
 from tiktok_ads.domain.normalize import hash_email, hash_phone
 from tiktok_ads.domain.retry import RetryPolicy
 from tiktok_ads.errors import ValidationFailed
 
 IDFA = "6d92078a-8246-4ba4-ae5b-76104861e7dc"
+NOT_EMAIL = "not an email address (expected name@domain.tld)"
 EMAIL, PHONE = IdType.EMAIL_SHA256, IdType.PHONE_SHA256
 
 
@@ -77,13 +78,12 @@ def test_rows_become_members_and_every_bad_value_is_reported() -> None:
     hashed = hash_rows(rows, (EMAIL, PHONE), None)
     assert [
         (EMAIL.value, hash_email("a@b.co")),
-        (PHONE.value, hash_phone("+40721234567", None)),
         (EMAIL.value, hash_email("c@d.co")),
-    ] == hashed.members
-    assert [
-        RowProblem(2, 0, "not an email address (expected name@domain.tld)"),
-        RowProblem(3, -1, "the row holds no id"),
-    ] == hashed.problems
+        (PHONE.value, hash_phone("+40721234567", None)),
+    ] == list(hashed.members())
+    assert [RowProblem(2, 0, NOT_EMAIL), RowProblem(3, -1, "the row holds no id")] == (
+        hashed.problems
+    )
     assert (4, 2) == (hashed.rows, hashed.invalid_values)
 
 
@@ -113,31 +113,46 @@ def test_a_file_update_under_1000_users_is_refused_with_the_count() -> None:
     assert refusal is not None and "would hold 999" in refusal
 
 
-def feed(data: bytes, size: int) -> tuple[list[tuple[int, list[str]]], CsvRows]:
-    reader = CsvRows()
-    rows = []
+def feed(data: bytes, size: int, block_chars: int = 1 << 20) -> tuple[list[Row], CsvBlocks]:
+    """Feed `data` in pieces of `size` bytes; the rows of every block, read and hashed."""
+    reader = CsvBlocks(block_chars=block_chars)
+    blocks = []
     for start in range(0, len(data), size):
-        rows.extend(reader.feed(data[start : start + size]))
-    rows.extend(reader.finish())
-    return rows, reader
+        blocks.extend(reader.feed(data[start : start + size]))
+    blocks.extend(reader.finish())
+    assert reader.columns is not None
+    return [row for block in blocks for row in block_rows(block, reader.columns)[0]], reader
 
 
 def test_csv_read_in_any_pieces_gives_the_same_rows() -> None:
-    """Byte by byte or whole: BOM, CRLF, quotes, a multi-byte character split, same result."""
+    """Byte by byte or whole, in small blocks or one: BOM, CRLF, quotes, blank lines, a
+    multi-byte character split across pieces: the same rows, numbered by line."""
     data = '\ufeffEmail,Name,PHONE\r\n"a@b.co",Zoë,+40721234567\r\n\r\nc@d.co,"X, Y",\r\n'.encode()
     whole, reader = feed(data, len(data))
-    pieces, _ = feed(data, 1)
-    assert whole == pieces
+    assert whole == feed(data, 1)[0] == feed(data, 3, block_chars=5)[0]
     assert [(2, ["a@b.co", "+40721234567"]), (4, ["c@d.co", ""])] == whole
     assert reader.columns is not None
     assert ((EMAIL, PHONE), ("Name",)) == (reader.columns.schema, reader.columns.ignored)
 
 
-def test_csv_rows_of_the_wrong_width_are_counted_and_bad_files_refused() -> None:
-    """A short row is reported by line; no id column, non-UTF-8 and empty files are refused."""
-    rows, reader = feed(b"email,phone\na@b.co\nc@d.co,+40721234567\n", 7)
-    assert ([(3, ["c@d.co", "+40721234567"])], 1) == (rows, reader.malformed_rows)
-    assert [RowProblem(2, -1, "has 1 columns; the header has 2")] == reader.problems
+def test_a_csv_block_is_hashed_with_its_bad_lines_reported_by_number() -> None:
+    """A short line and an invalid email are reported by line; the rest become ids."""
+    reader = CsvBlocks()
+    blocks = reader.feed(b"\nemail,phone\na@b.co\nnope,+40721234567\n") + reader.finish()
+    assert reader.columns is not None
+    hashed = hash_block(blocks[0], reader.columns, None)
+    assert [RowProblem(3, -1, "has 1 columns; the header has 2"), RowProblem(4, 0, NOT_EMAIL)] == (
+        hashed.problems
+    )
+    assert ([(PHONE.value, hash_phone("+40721234567", None))], 2, 2) == (
+        list(hashed.members()),
+        hashed.rows,
+        hashed.invalid_values,
+    )
+
+
+def test_bad_csv_files_are_refused_naming_what_is_wrong() -> None:
+    """No id column, text that is not UTF-8, nothing at all: refused, naming header or file."""
     for bad, where in ((b"name\nx\n", "header"), (b"email\n\xff\n", "file"), (b"", "file")):
         with pytest.raises(ValidationFailed) as refused:
             feed(bad, 3)

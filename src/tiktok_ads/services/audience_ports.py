@@ -3,11 +3,12 @@ and the hashing of uploaded rows (in worker processes when there are many)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any, Protocol
 
 from tiktok_ads.domain.audience_jobs import AudienceAnswer, AudienceJob, AudienceRow, JobAction
 from tiktok_ads.domain.audiences import HashedRows, IdType, Member
+from tiktok_ads.domain.customer_list import CsvBlock, CsvColumns
 
 Answer = tuple[int | None, str, str | None]  # TikTok's code, message, request_id
 
@@ -43,7 +44,7 @@ class AudienceStore(Protocol):
         staging: bool = False,
     ) -> int: ...
 
-    async def stage_job_members(self, job_id: int, members: Sequence[Member]) -> int: ...
+    async def stage_job_members(self, job_id: int, members: Iterable[Member]) -> int: ...
 
     async def queue_audience_job(
         self, job_id: int, *, rows: int, invalid: int, report: str | None, now: float
@@ -166,6 +167,10 @@ class RowHasher(Protocol):
         rows: Sequence[tuple[int, Sequence[str]]],
         schema: Sequence[IdType],
         phone_region: str | None,
+    ) -> HashedRows: ...
+
+    async def hash_block(
+        self, block: CsvBlock, columns: CsvColumns, phone_region: str | None
     ) -> HashedRows: ...
 
     def close(self) -> None: ...

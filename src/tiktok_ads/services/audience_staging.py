@@ -8,14 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 
 import orjson
 
 from tiktok_ads.domain.audience_jobs import JOB_DEADLINE_SECONDS, AudienceRow, JobAction
 from tiktok_ads.domain.audiences import HashedRows, IdType, RowProblem, SyncAction
-from tiktok_ads.domain.customer_list import CsvRows, Row
+from tiktok_ads.domain.customer_list import CsvBlock, CsvBlocks, Row
 from tiktok_ads.errors import FieldError, ValidationFailed
 from tiktok_ads.services.audience_ports import AudienceStore, RowHasher
 from tiktok_ads.services.ports import Clock
@@ -25,15 +25,17 @@ MAX_REPORTED = 100
 
 
 class RowSource:
-    """Rows aligned with `schema`, in batches; what the source itself found wrong; the
-    field name of a (row, column) for the report."""
+    """What a sync brings: batches of rows (JSON) or blocks of CSV text, and the field name of
+    a (row, column) for the report."""
 
-    schema: tuple[IdType, ...] = ()
-    problems: list[RowProblem]
-    malformed_rows: int = 0
     ignored_columns: tuple[str, ...] = ()
 
-    def batches(self) -> AsyncIterator[list[Row]]:
+    def batches(self) -> AsyncIterator[list[Row] | CsvBlock]:
+        raise NotImplementedError
+
+    def hash(
+        self, hasher: RowHasher, item: list[Row] | CsvBlock, region: str | None
+    ) -> Awaitable[HashedRows]:
         raise NotImplementedError
 
     def field(self, row: int, column: int) -> str:
@@ -44,42 +46,47 @@ class JsonRows(RowSource):
     """The `members` of a sync body (already checked for shape)."""
 
     def __init__(self, schema: tuple[IdType, ...], rows: list[Row]) -> None:
-        self.schema, self._rows, self.problems = schema, rows, []
+        self._schema, self._rows = schema, rows
 
-    async def batches(self) -> AsyncIterator[list[Row]]:
+    async def batches(self) -> AsyncIterator[list[Row] | CsvBlock]:
         for start in range(0, len(self._rows), BATCH_ROWS):
             yield self._rows[start : start + BATCH_ROWS]
+
+    def hash(
+        self, hasher: RowHasher, item: list[Row] | CsvBlock, region: str | None
+    ) -> Awaitable[HashedRows]:
+        assert isinstance(item, list)
+        return hasher.hash_rows(item, self._schema, region)
 
     def field(self, row: int, column: int) -> str:
         return f"members.{row}" if column < 0 else f"members.{row}.{column}"
 
 
 class CsvUpload(RowSource):
-    """A CSV file as its bytes arrive; row numbers are line numbers (the header is line 1)."""
+    """A CSV file as its bytes arrive; row numbers are line numbers (the header is line 1).
+    The server only splits the text; worker processes read and hash it."""
 
     def __init__(self, chunks: AsyncIterator[bytes]) -> None:
         self._chunks = chunks
-        self._reader = CsvRows(max_problems=MAX_REPORTED)
-        self.problems = self._reader.problems
+        self._reader = CsvBlocks()
 
-    async def batches(self) -> AsyncIterator[list[Row]]:
-        pending: list[Row] = []
+    async def batches(self) -> AsyncIterator[list[Row] | CsvBlock]:
         async for chunk in self._chunks:
-            pending.extend(self._reader.feed(chunk))
-            self._take_header()
-            if len(pending) >= BATCH_ROWS:
-                yield pending
-                pending = []
-        pending.extend(self._reader.finish())
-        self._take_header()
-        self.malformed_rows = self._reader.malformed_rows
-        if pending:
-            yield pending
+            for block in self._reader.feed(chunk):
+                yield block
+        for block in self._reader.finish():
+            yield block
 
-    def _take_header(self) -> None:
+    def hash(
+        self, hasher: RowHasher, item: list[Row] | CsvBlock, region: str | None
+    ) -> Awaitable[HashedRows]:
+        assert isinstance(item, CsvBlock) and self._reader.columns is not None
+        return hasher.hash_block(item, self._reader.columns, region)
+
+    @property
+    def ignored_columns(self) -> tuple[str, ...]:  # type: ignore[override]
         columns = self._reader.columns
-        if columns is not None and not self.schema:
-            self.schema, self.ignored_columns = columns.schema, columns.ignored
+        return () if columns is None else columns.ignored
 
     def field(self, row: int, column: int) -> str:
         columns = self._reader.columns
@@ -131,12 +138,6 @@ class Stager:
         staged = Staged(audience.id, job_id, action.value)
         try:
             await self._stage_rows(job_id, source, staged)
-            staged.rows += source.malformed_rows
-            staged.invalid += source.malformed_rows
-            for problem in source.problems:
-                if len(staged.problems) < MAX_REPORTED:
-                    staged.problems.append(_report(problem, source))
-            staged.problems.sort(key=lambda p: int(str(p["row"])))
             staged.ignored_columns = source.ignored_columns
             if action is SyncAction.REPLACE and staged.accepted_ids == 0:
                 raise ValidationFailed(
@@ -157,10 +158,8 @@ class Stager:
     async def _stage_rows(self, job_id: int, source: RowSource, staged: Staged) -> None:
         hashing: deque[asyncio.Future[HashedRows]] = deque()
         try:
-            async for batch in source.batches():
-                staged.rows += len(batch)
-                job = self._hasher.hash_rows(batch, source.schema, self._region)
-                hashing.append(asyncio.ensure_future(job))
+            async for item in source.batches():
+                hashing.append(asyncio.ensure_future(source.hash(self._hasher, item, self._region)))
                 while len(hashing) >= self._in_flight:
                     await self._store_hashed(job_id, await hashing.popleft(), source, staged)
             while hashing:
@@ -172,7 +171,8 @@ class Stager:
     async def _store_hashed(
         self, job_id: int, hashed: HashedRows, source: RowSource, staged: Staged
     ) -> None:
-        staged.accepted_ids += await self._store.stage_job_members(job_id, hashed.members)
+        staged.accepted_ids += await self._store.stage_job_members(job_id, hashed.members())
+        staged.rows += hashed.rows
         staged.invalid += hashed.invalid_values
         for problem in hashed.problems:
             if len(staged.problems) < MAX_REPORTED:

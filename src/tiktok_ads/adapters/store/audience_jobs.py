@@ -3,11 +3,12 @@ audience only, never shared), keep the claim, retry, fail."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Connection
 
+from tiktok_ads.adapters.store import bulk
 from tiktok_ads.adapters.store.base import StoreBase
 from tiktok_ads.adapters.store.schema import audience_job_members, audience_jobs, audiences
 from tiktok_ads.domain.audience_jobs import (
@@ -20,8 +21,6 @@ from tiktok_ads.domain.audience_jobs import (
 from tiktok_ads.domain.audiences import Member
 
 _RETURNING = ", ".join(AudienceJob.__dataclass_fields__)
-#: Rows per INSERT when staging: a statement's parameters stay under every driver's limit.
-STAGE_CHUNK = 5000
 
 
 def job_is_ours(conn: Connection, fence: tuple[int, int], lock: bool) -> bool:
@@ -95,23 +94,26 @@ class AudienceJobs(StoreBase):
 
         return await self._write_tx(run)
 
-    async def stage_job_members(self, job_id: int, members: Sequence[Member]) -> int:
-        """Add ids to a staging job; repeats collapse. Returns how many were new."""
+    async def stage_job_members(self, job_id: int, members: Iterable[Member]) -> int:
+        """Add ids to a staging job; repeats collapse. Returns how many were new.
+
+        Run on the driver's executemany with plain tuples: this is the bulk of a big upload.
+        """
+        sql = (
+            "INSERT INTO audience_job_members (job_id, id_type, id_hash) VALUES ({0}, {0}, {0}) "
+            "ON CONFLICT DO NOTHING"
+        )
 
         def run(conn: Connection) -> int:
-            added = 0
-            for start in range(0, len(members), STAGE_CHUNK):
-                rows = [
-                    {"job_id": job_id, "id_type": t, "id_hash": h}
-                    for t, h in members[start : start + STAGE_CHUNK]
-                ]
-                stmt = (
-                    self.insert(audience_job_members)
-                    .on_conflict_do_nothing()
-                    .execution_options(preserve_rowcount=True)
-                )
-                added += int(conn.execute(stmt, rows).rowcount)
-            return added
+            rows = [(job_id, t, h) for t, h in members]
+            if not rows:
+                return 0
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.executemany(sql.format(bulk.placeholder(conn)), rows)
+                return int(cursor.rowcount)
+            finally:
+                cursor.close()
 
         return await self._write_tx(run)
 
