@@ -7,8 +7,10 @@ import asyncio
 import random
 from hashlib import sha256
 
+import pytest
+
 from tiktok_ads.adapters.store import SqlStore
-from tiktok_ads.domain.audience_jobs import JobAction
+from tiktok_ads.domain.audience_jobs import AudienceJob, JobAction
 from tiktok_ads.domain.audiences import IdType, Member, SyncAction, plan_sync
 
 NOW = 1_760_000_000.0
@@ -38,21 +40,30 @@ async def queued_job(
     job_id = await store.open_audience_job(
         audience_id, action, now=at, deadline_at=at + 2 * DAY, staging=True
     )
-    await store.stage_job_members(job_id, members)
-    await store.queue_audience_job(job_id, rows=len(members), invalid=0, report=None, now=at)
+    await store.stage_job_members(job_id, 0, members)
+    await store.queue_audience_job(
+        job_id, rows=len(members), ids=len(members), invalid=0, report=None, now=at
+    )
     return job_id
 
 
-async def diff(store: SqlStore, job_id: int, which: str, page: int = 7) -> set[Member]:
-    job = await store.get_audience_job(job_id)
-    assert job is not None
+async def sealed(store: SqlStore, job: AudienceJob) -> AudienceJob:
+    """The claimed job with its ids sorted into its set, bucket by bucket."""
+    for bucket in range(16):
+        assert await store.seal_job_bucket(job.fence, bucket)
+    done = await store.mark_job_sealed(job.fence, NOW)
+    assert done is not None
+    return done
+
+
+async def diff(store: SqlStore, job: AudienceJob, which: str, page: int = 7) -> list[Member]:
     found: list[Member] = []
     after = None
-    while chunk := await store.job_diff_page(job, which, after, page):
+    while True:
+        chunk, after = await store.job_diff_page(job, which, after, page)
+        if not chunk:
+            return found
         found.extend(chunk)
-        after = chunk[-1]
-    assert len(found) == len(set(found))
-    return set(found)
 
 
 async def test_parallel_creates_of_one_name_make_one_audience(store: SqlStore) -> None:
@@ -77,27 +88,49 @@ async def new_audience_row(store: SqlStore) -> tuple[object, bool]:
 
 
 async def test_sql_difference_matches_the_plan(store: SqlStore) -> None:
-    """For each action, the pages of adds and removes are exactly domain.plan_sync's answer."""
+    """For each action, the pages of adds and removes of a sealed job are exactly
+    domain.plan_sync's answer, each id once, whatever the page size."""
     rng = random.Random(7)
     universe = ids(*(f"user{i}" for i in range(60))) + ids("+1", id_type=IdType.PHONE_SHA256)
     held = set(rng.sample(universe, 30))
     audience_id = await new_audience(store)
-    first = await queued_job(store, audience_id, JobAction.APPEND, sorted(held))
+    await queued_job(store, audience_id, JobAction.APPEND, sorted(held))
     job = await store.claim_audience_job(NOW, NOW + 60)
-    assert job is not None and first == job.id
+    assert job is not None
     assert await store.record_audience_step(job.fence, audience_id, now=NOW, add_staged=True)
     assert await store.record_audience_step(job.fence, audience_id, now=NOW, finish=True)
     for action in SyncAction:
-        wanted = set(rng.sample(universe, 25))
-        job_id = await queued_job(store, audience_id, JobAction(action.value), sorted(wanted))
-        plan = plan_sync(held, action, wanted)
-        assert (set(plan.adds), set(plan.removes)) == (
-            await diff(store, job_id, "adds"),
-            await diff(store, job_id, "removes"),
-        )
-        claimed = await store.get_audience_job(job_id)
+        wanted = rng.sample(universe, 25)
+        await queued_job(store, audience_id, JobAction(action.value), wanted + wanted[:5])
+        claimed = await store.claim_audience_job(NOW, NOW + 60)
         assert claimed is not None
-        assert (len(plan.adds), len(plan.removes)) == await store.job_diff_counts(claimed)
+        job = await sealed(store, claimed)
+        plan = plan_sync(held, action, set(wanted))
+        adds, removes = await diff(store, job, "adds"), await diff(store, job, "removes")
+        assert (sorted(plan.adds), sorted(plan.removes)) == (adds, removes)
+        assert (len(plan.adds), len(plan.removes)) == await store.job_diff_counts(job)
+        assert 25 == job.staged
+        await store.record_audience_step(job.fence, audience_id, now=NOW, finish=True)
+
+
+async def test_an_unsealed_job_adds_its_ids_as_they_arrived_a_bucket_at_a_time(
+    store: SqlStore,
+) -> None:
+    """Against an empty audience the ids need no sorting first: every bucket joins the
+    members, repeats once; REPLACE removals refuse to run unsealed."""
+    audience_id = await new_audience(store)
+    names = [f"fan{i}" for i in range(40)]
+    await queued_job(store, audience_id, JobAction.REPLACE, ids(*names) + ids(*names[:3]))
+    job = await store.claim_audience_job(NOW, NOW + 60)
+    assert job is not None and not job.sealed
+    assert set(ids(*names)) == set(await diff(store, job, "adds", page=6))
+    with pytest.raises(ValueError, match="sealed"):
+        await store.job_diff_page(job, "removes", None, 10)
+    for bucket in range(16):
+        assert await store.add_job_bucket(job.fence, audience_id, bucket, NOW)
+    assert set(ids(*names)) == set(await store.audience_member_page(audience_id))
+    audience = await store.get_audience(audience_id)
+    assert audience is not None and 40 == audience.member_count
 
 
 async def test_recorded_steps_move_the_members_to_the_target(store: SqlStore) -> None:
@@ -110,8 +143,9 @@ async def test_recorded_steps_move_the_members_to_the_target(store: SqlStore) ->
         job.fence, audience_id, now=NOW, add_staged=True, tiktok_audience_id="T1", finish=True
     )
     await queued_job(store, audience_id, JobAction.REPLACE, ids("b", "c", "d"))
-    job = await store.claim_audience_job(NOW, NOW + 60)
-    assert job is not None
+    claimed = await store.claim_audience_job(NOW, NOW + 60)
+    assert claimed is not None
+    job = await sealed(store, claimed)
     await store.record_audience_step(job.fence, audience_id, now=NOW, add_staged=True)
     await store.record_audience_step(
         job.fence, audience_id, now=NOW, remove_staged=True, answer=(0, "OK", "R"), finish=True
@@ -165,17 +199,19 @@ async def test_a_lost_claim_is_taken_over_and_the_old_worker_fenced_out(store: S
 
 
 async def test_tidy_removes_staged_ids_of_finished_and_abandoned_jobs(store: SqlStore) -> None:
-    """Staged ids of a done job and a staging job cut off long ago go; the rest stays."""
+    """The ids (as they arrived and sorted) of a done job and of a staging job cut off long
+    ago go, and that job too; a queued job keeps its ids."""
     audience_id = await new_audience(store)
     done = await queued_job(store, audience_id, JobAction.APPEND, ids("a", "b"))
-    job = await store.claim_audience_job(NOW, NOW + 60)
-    assert job is not None
+    claimed = await store.claim_audience_job(NOW, NOW + 60)
+    assert claimed is not None
+    job = await sealed(store, claimed)  # its ids in both tables
     await store.record_audience_step(job.fence, audience_id, now=NOW, finish=True)
     cut_off = await store.open_audience_job(
         audience_id, JobAction.APPEND, now=NOW, deadline_at=NOW + DAY, staging=True
     )
-    await store.stage_job_members(cut_off, ids("c"))
-    waiting = await queued_job(store, audience_id, JobAction.APPEND, ids("d"), at=NOW + 10)
+    await store.stage_job_members(cut_off, 0, ids("c"))
+    await queued_job(store, audience_id, JobAction.APPEND, ids("d"), at=NOW + 10)
     tidy = await store.jobs_to_tidy(finished_since=NOW - DAY, staging_before=NOW + 3600)
     assert {done, cut_off} == set(tidy)
     for job_id in tidy:
@@ -183,4 +219,6 @@ async def test_tidy_removes_staged_ids_of_finished_and_abandoned_jobs(store: Sql
             pass
     assert None is await store.get_audience_job(cut_off)
     assert [] == await store.jobs_to_tidy(finished_since=NOW - DAY, staging_before=NOW + 3600)
-    assert ids("d") == sorted(await diff(store, waiting, "adds"))
+    waiting = await store.claim_audience_job(NOW + 10, NOW + 60)
+    assert waiting is not None
+    assert ids("d") == await diff(store, waiting, "adds")

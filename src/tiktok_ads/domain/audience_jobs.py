@@ -97,6 +97,7 @@ class AudienceJob:
     created_at: float
     updated_at: float
     finished_at: float | None
+    sealed: bool
 
     @property
     def fence(self) -> tuple[int, int]:

@@ -11,6 +11,7 @@ from tiktok_ads.domain.audiences import HashedRows, IdType, Member
 from tiktok_ads.domain.customer_list import CsvBlock, CsvColumns
 
 Answer = tuple[int | None, str, str | None]  # TikTok's code, message, request_id
+Cursor = tuple[int, ...] | tuple[int, str]  # where a page of ids ended
 
 
 class AudienceStore(Protocol):
@@ -44,11 +45,13 @@ class AudienceStore(Protocol):
         staging: bool = False,
     ) -> int: ...
 
-    async def stage_job_members(self, job_id: int, members: Iterable[Member]) -> int: ...
+    async def stage_job_members(
+        self, job_id: int, first_seq: int, members: Iterable[Member]
+    ) -> int: ...
 
     async def queue_audience_job(
-        self, job_id: int, *, rows: int, invalid: int, report: str | None, now: float
-    ) -> int: ...
+        self, job_id: int, *, rows: int, ids: int, invalid: int, report: str | None, now: float
+    ) -> None: ...
 
     async def discard_staged_job(self, job_id: int) -> None: ...
 
@@ -73,8 +76,16 @@ class AudienceJobStore(Protocol):
     async def job_diff_counts(self, job: AudienceJob) -> tuple[int, int]: ...
 
     async def job_diff_page(
-        self, job: AudienceJob, which: str, after: Member | None, limit: int
-    ) -> list[Member]: ...
+        self, job: AudienceJob, which: str, after: Cursor | None, limit: int
+    ) -> tuple[list[Member], Cursor | None]: ...
+
+    async def seal_job_bucket(self, fence: tuple[int, int], bucket: int) -> bool: ...
+
+    async def mark_job_sealed(self, fence: tuple[int, int], now: float) -> AudienceJob | None: ...
+
+    async def add_job_bucket(
+        self, fence: tuple[int, int], audience_id: int, bucket: int, now: float
+    ) -> bool: ...
 
     async def record_audience_step(
         self,

@@ -27,7 +27,7 @@ from tiktok_ads.domain.retry import RetryPolicy
 from tiktok_ads.errors import ConfigurationError, StoreError, ValidationFailed
 from tiktok_ads.services import audience_steps
 from tiktok_ads.services.audience_ports import AudienceGateway, AudienceJobStore
-from tiktok_ads.services.audience_steps import CallFailed, JobFailed, JobWork, LostClaim
+from tiktok_ads.services.audience_work import CallFailed, JobFailed, JobWork, LostClaim
 from tiktok_ads.services.connections import ConnectionService
 from tiktok_ads.services.periodic import PeriodicTask
 from tiktok_ads.services.ports import Clock

@@ -101,7 +101,7 @@ class Staged:
     job_id: int
     action: str
     rows: int = 0
-    accepted_ids: int = 0
+    accepted_ids: int = 0  # valid ids read (a repeat counts each time; TikTok holds it once)
     invalid: int = 0
     problems: list[dict[str, object]] = field(default_factory=list)
     ignored_columns: tuple[str, ...] = ()
@@ -144,8 +144,13 @@ class Stager:
                     [FieldError("members", "REPLACE without one valid id would empty the audience")]
                 )
             report = orjson.dumps(staged.problems).decode() if staged.problems else None
-            staged.accepted_ids = await self._store.queue_audience_job(
-                job_id, rows=staged.rows, invalid=staged.invalid, report=report, now=now
+            await self._store.queue_audience_job(
+                job_id,
+                rows=staged.rows,
+                ids=staged.accepted_ids,
+                invalid=staged.invalid,
+                report=report,
+                now=now,
             )
         except BaseException:
             # A refused body, a cut connection, a cancelled request: the job never existed.
@@ -171,7 +176,9 @@ class Stager:
     async def _store_hashed(
         self, job_id: int, hashed: HashedRows, source: RowSource, staged: Staged
     ) -> None:
-        staged.accepted_ids += await self._store.stage_job_members(job_id, hashed.members())
+        staged.accepted_ids += await self._store.stage_job_members(
+            job_id, staged.accepted_ids, hashed.members()
+        )
         staged.rows += hashed.rows
         staged.invalid += hashed.invalid_values
         for problem in hashed.problems:

@@ -11,120 +11,14 @@ of that exact name and adopts it: never a duplicate at TikTok.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
-from tiktok_ads.domain.audience_jobs import (
-    CODE_NOT_EXIST,
-    AudienceAnswer,
-    AudienceJob,
-    AudienceRow,
-)
-from tiktok_ads.domain.audiences import Member, file_update_refusal
-from tiktok_ads.services.audience_ports import AudienceGateway, AudienceJobStore
-from tiktok_ads.services.ports import Clock
+from tiktok_ads.domain.audience_jobs import AudienceAnswer
+from tiktok_ads.domain.audiences import file_update_refusal
+from tiktok_ads.services.audience_work import CallFailed, JobFailed, JobWork, LostClaim
 
-PAGE = 20_000  # ids read from the database at a time
 SEGMENT_USERS = 1_000  # users per segment/mapping/ request (peers' tested cap)
 FILES_PER_CALL = 50  # file_paths per create/ or update/ (the SDK's advice)
 SEGMENT_NAME_CHARS = 70  # segment/audience/ cuts longer names to 67 + "..."
-
-
-class CallFailed(Exception):
-    def __init__(self, answer: AudienceAnswer) -> None:
-        super().__init__(answer.answer.message)
-        self.answer = answer
-
-
-class JobFailed(Exception):
-    """The job cannot succeed as it stands; `reason` says why, for the marketer."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class LostClaim(Exception):
-    """Another worker took the job over (this one stalled past its lease)."""
-
-
-class JobWork:
-    """One claimed job and what its steps need: calls that must succeed, confirmed records."""
-
-    def __init__(
-        self,
-        job: AudienceJob,
-        audience: AudienceRow | None,
-        store: AudienceJobStore,
-        tiktok: AudienceGateway,
-        clock: Clock,
-        lease_s: float,
-    ) -> None:
-        self.job, self.store, self.tiktok, self.clock = job, store, tiktok, clock
-        self._audience = audience
-        self.token = ""
-        self.changed = False  # something changed at TikTok
-        self.last: tuple[int | None, str, str | None] | None = None
-        self._lease_s = lease_s
-        self._renewed_at = clock.now()
-
-    @property
-    def audience(self) -> AudienceRow:
-        assert self._audience is not None  # the runner fails jobs of a vanished audience
-        return self._audience
-
-    async def call(self, answer: AudienceAnswer, *, gone_ok: bool = False) -> AudienceAnswer:
-        """TikTok's answer, which must be a success (or, with `gone_ok`, 40007)."""
-        if not answer.ok and not (gone_ok and answer.answer.code == CODE_NOT_EXIST):
-            raise CallFailed(answer)
-        self.last = (answer.answer.code, answer.answer.message, answer.answer.request_id)
-        await self.keep_claim()
-        return answer
-
-    async def keep_claim(self) -> None:
-        now = self.clock.now()
-        if now - self._renewed_at < self._lease_s / 4:
-            return
-        if not await self.store.extend_audience_lease(self.job.fence, now + self._lease_s):
-            raise LostClaim()
-        self._renewed_at = now
-
-    async def record(self, **step: Any) -> None:
-        if step.get("finish") and self.changed:
-            step["cover_num"] = await self._cover(step.get("tiktok_audience_id"))
-        done = await self.store.record_audience_step(
-            self.job.fence, self.job.audience_id, now=self.clock.now(), answer=self.last, **step
-        )
-        if not done:
-            raise LostClaim()
-
-    async def _cover(self, tiktok_id: str | None) -> int | None:
-        """TikTok's own count of the audience (get/'s cover_num), when it tells it; its
-        silence costs the job nothing."""
-        tiktok_id = tiktok_id or self.audience.tiktok_audience_id
-        if tiktok_id is None:
-            return None
-        got = await self.tiktok.details(self.token, self.audience.advertiser_id, tiktok_id)
-        items = got.data.get("list") or [{}]
-        cover = (items[0].get("audience_details") or {}).get("cover_num")
-        return cover if got.ok and isinstance(cover, int) else None
-
-    async def pages(self, which: str, size: int = PAGE) -> AsyncIterator[Sequence[Member]]:
-        after: Member | None = None
-        while page := await self.store.job_diff_page(self.job, which, after, size):
-            after = page[-1]
-            yield page
-            await self.keep_claim()
-
-    async def adopt_by_name(self, name: str) -> str | None:
-        """After a try that may have created the audience: its id at TikTok, if it did."""
-        if self.job.attempts <= 1:
-            return None
-        answer, found = await self.tiktok.find_by_name(
-            self.token, self.audience.advertiser_id, name
-        )
-        await self.call(answer)
-        return found
 
 
 def _created_id(answer: AudienceAnswer, key: str) -> str:
@@ -135,6 +29,7 @@ def _created_id(answer: AudienceAnswer, key: str) -> str:
 
 
 async def sync(work: JobWork) -> None:
+    await work.seal_if_needed()
     if work.audience.backend == "segment":
         await _sync_segment(work)
     elif work.audience.tiktok_audience_id is None:
@@ -149,7 +44,7 @@ async def _create_file_audience(work: JobWork) -> None:
     adopted = await work.adopt_by_name(audience.name)
     if adopted is not None:
         work.changed = True
-        await work.record(tiktok_audience_id=adopted, add_staged=True, finish=True)
+        await work.add_job_ids(finish=True, tiktok_audience_id=adopted)
         return
     paths = await _upload(work, "adds")
     if not paths:
@@ -161,10 +56,9 @@ async def _create_file_audience(work: JobWork) -> None:
     )
     tiktok_id = _created_id(answer, "custom_audience_id")
     work.changed = True
-    if rest:
-        await work.record(tiktok_audience_id=tiktok_id)
-        await _update_files(work, tiktok_id, "APPEND", rest)
-    await work.record(tiktok_audience_id=tiktok_id, add_staged=True, finish=True)
+    await work.record(tiktok_audience_id=tiktok_id)
+    await _update_files(work, tiktok_id, "APPEND", rest)
+    await work.add_job_ids(finish=True, tiktok_audience_id=tiktok_id)
 
 
 async def _update_file_audience(work: JobWork, tiktok_id: str) -> None:
@@ -178,7 +72,7 @@ async def _update_file_audience(work: JobWork, tiktok_id: str) -> None:
     work.changed = True
     if adds:  # adds first: the audience never dips below what it ends with
         await _update_files(work, tiktok_id, "APPEND", await _upload(work, "adds"))
-        await work.record(add_staged=True, finish=not removes)
+        await work.add_job_ids(finish=not removes)
     if removes:
         await _update_files(work, tiktok_id, "REMOVE", await _upload(work, "removes"))
         await work.record(remove_staged=True, finish=True)

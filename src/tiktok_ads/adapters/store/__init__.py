@@ -3,6 +3,7 @@
 from tiktok_ads.adapters.store.audience_jobs import AudienceJobs
 from tiktok_ads.adapters.store.audience_members import AudienceMembers
 from tiktok_ads.adapters.store.audience_rows import AudienceRows
+from tiktok_ads.adapters.store.audience_sealing import AudienceSealing
 from tiktok_ads.adapters.store.audience_tidy import AudienceTidy
 from tiktok_ads.adapters.store.claims import Claims
 from tiktok_ads.adapters.store.connection_rows import ConnectionRows
@@ -22,6 +23,7 @@ class SqlStore(
     AudienceRows,
     AudienceJobs,
     AudienceMembers,
+    AudienceSealing,
     AudienceTidy,
 ):
     """Every verb of the store; see the mixins for each family."""

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from tiktok_ads.adapters.store import bulk
 from tiktok_ads.adapters.store.base import StoreBase
-from tiktok_ads.adapters.store.schema import audience_job_members, audience_jobs, audiences
+from tiktok_ads.adapters.store.schema import audience_jobs, audiences
 from tiktok_ads.domain.audience_jobs import (
     OPEN_STATUSES,
     AudienceJob,
@@ -21,6 +21,8 @@ from tiktok_ads.domain.audience_jobs import (
 from tiktok_ads.domain.audiences import Member
 
 _RETURNING = ", ".join(AudienceJob.__dataclass_fields__)
+#: The bucket of an id: the first hex digit of its hash.
+BUCKET = {digit: value for value, digit in enumerate("0123456789abcdef")}
 
 
 def job_is_ours(conn: Connection, fence: tuple[int, int], lock: bool) -> bool:
@@ -94,40 +96,38 @@ class AudienceJobs(StoreBase):
 
         return await self._write_tx(run)
 
-    async def stage_job_members(self, job_id: int, members: Iterable[Member]) -> int:
-        """Add ids to a staging job; repeats collapse. Returns how many were new.
+    async def stage_job_members(
+        self, job_id: int, first_seq: int, members: Iterable[Member]
+    ) -> int:
+        """Append ids to a staging job, numbered from `first_seq`; returns how many.
 
-        Run on the driver's executemany with plain tuples: this is the bulk of a big upload.
+        Appends in 16 runs (one per bucket) are what SQLite writes fastest; run on the driver's
+        executemany with plain tuples, as this is the bulk of a big upload.
         """
         sql = (
-            "INSERT INTO audience_job_members (job_id, id_type, id_hash) VALUES ({0}, {0}, {0}) "
-            "ON CONFLICT DO NOTHING"
+            "INSERT INTO audience_job_rows (job_id, bucket, seq, id_type, id_hash) "
+            "VALUES ({0}, {0}, {0}, {0}, {0})"
         )
 
         def run(conn: Connection) -> int:
-            rows = [(job_id, t, h) for t, h in members]
+            rows = [(job_id, BUCKET[h[0]], first_seq + i, t, h) for i, (t, h) in enumerate(members)]
             if not rows:
                 return 0
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             try:
                 cursor.executemany(sql.format(bulk.placeholder(conn)), rows)
-                return int(cursor.rowcount)
             finally:
                 cursor.close()
+            return len(rows)
 
         return await self._write_tx(run)
 
     async def queue_audience_job(
-        self, job_id: int, *, rows: int, invalid: int, report: str | None, now: float
-    ) -> int:
-        """The staged job becomes work (this is the moment of the 202); returns its id count."""
+        self, job_id: int, *, rows: int, ids: int, invalid: int, report: str | None, now: float
+    ) -> None:
+        """The staged job becomes work: this is the moment of the 202."""
 
-        def run(conn: Connection) -> int:
-            staged = conn.execute(
-                select(func.count())
-                .select_from(audience_job_members)
-                .where(audience_job_members.c.job_id == job_id)
-            ).scalar_one()
+        def run(conn: Connection) -> None:
             job = conn.execute(
                 update(audience_jobs)
                 .where(audience_jobs.c.id == job_id)
@@ -137,16 +137,15 @@ class AudienceJobs(StoreBase):
                     next_attempt_at=now,
                     row_count=rows,
                     invalid=invalid,
-                    staged=staged,
+                    staged=ids,
                     report=report,
                     updated_at=now,
                 )
                 .returning(audience_jobs.c.audience_id, audience_jobs.c.action)
             ).one()
             _mark_audience_busy(conn, job.audience_id, JobAction(job.action), now)
-            return int(staged)
 
-        return await self._write_tx(run)
+        await self._write_tx(run)
 
     async def claim_audience_job(self, now: float, lease_until: float) -> AudienceJob | None:
         """The next due job that heads its audience's line; a lost claim is taken over."""

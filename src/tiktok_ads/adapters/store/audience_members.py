@@ -15,6 +15,7 @@ from tiktok_ads.adapters.store.audience_jobs import job_is_ours, settle_audience
 from tiktok_ads.adapters.store.base import StoreBase
 from tiktok_ads.adapters.store.schema import (
     audience_job_members,
+    audience_job_rows,
     audience_jobs,
     audience_members,
     audiences,
@@ -22,34 +23,43 @@ from tiktok_ads.adapters.store.schema import (
 from tiktok_ads.domain.audience_jobs import AudienceJob, JobAction, JobStatus
 from tiktok_ads.domain.audiences import Member
 
-staged, held = audience_job_members, audience_members
+staged, held, arrived = audience_job_members, audience_members, audience_job_rows
+Cursor = tuple[int, ...] | tuple[int, str]
 
 
-def _diff(job: AudienceJob, which: str) -> Select[Any] | None:
-    """Ids to add (`which` "adds") or remove ("removes") for the job; None: nothing of that."""
+def _diff(job: AudienceJob, which: str) -> tuple[Select[Any], tuple[Any, ...]] | None:
+    """Ids to add (`which` "adds") or remove ("removes") for the job, and the key to page
+    them by; None when the action has none of that kind.
+
+    A sealed job is compared through its sorted set; an unsealed one (only ever run against
+    an empty audience, or for ids to add or remove, not REPLACE's removals) through its ids as
+    they arrived, repeats and all, which TikTok and the members take as one.
+    """
+    source = staged if job.sealed else arrived
     in_members = exists().where(
         held.c.audience_id == job.audience_id,
-        held.c.id_type == staged.c.id_type,
-        held.c.id_hash == staged.c.id_hash,
+        held.c.id_type == source.c.id_type,
+        held.c.id_hash == source.c.id_hash,
     )
+    key = (source.c.id_type, source.c.id_hash) if job.sealed else (arrived.c.bucket, arrived.c.seq)
     action = JobAction(job.action)
+    ids = select(source.c.id_type, source.c.id_hash, *key).where(source.c.job_id == job.id)
     if which == "adds" and action in (JobAction.APPEND, JobAction.REPLACE):
-        return select(staged.c.id_type, staged.c.id_hash).where(
-            staged.c.job_id == job.id, ~in_members
-        )
+        return ids.where(~in_members), key
     if which == "removes" and action is JobAction.REMOVE:
-        return select(staged.c.id_type, staged.c.id_hash).where(
-            staged.c.job_id == job.id, in_members
-        )
+        return ids.where(in_members), key
     if which == "removes" and action is JobAction.REPLACE:
+        if not job.sealed:
+            raise ValueError(f"job {job.id}: REPLACE removals need its ids sealed first")
         in_job = exists().where(
             staged.c.job_id == job.id,
             staged.c.id_type == held.c.id_type,
             staged.c.id_hash == held.c.id_hash,
         )
-        return select(held.c.id_type, held.c.id_hash).where(
+        query = select(held.c.id_type, held.c.id_hash, held.c.id_type, held.c.id_hash).where(
             held.c.audience_id == job.audience_id, ~in_job
         )
+        return query, (held.c.id_type, held.c.id_hash)
     return None
 
 
@@ -60,31 +70,32 @@ class AudienceMembers(StoreBase):
         def read(conn: Connection) -> tuple[int, int]:
             counts = []
             for which in ("adds", "removes"):
-                query = _diff(job, which)
-                if query is None:
+                diff = _diff(job, which)
+                if diff is None:
                     counts.append(0)
                 else:
-                    total = select(func.count()).select_from(query.subquery())
+                    total = select(func.count()).select_from(diff[0].subquery())
                     counts.append(int(conn.execute(total).scalar_one()))
             return counts[0], counts[1]
 
         return await self._read_tx(read)
 
     async def job_diff_page(
-        self, job: AudienceJob, which: str, after: Member | None, limit: int
-    ) -> list[Member]:
-        """The next `limit` ids to add or remove, in key order after `after`."""
+        self, job: AudienceJob, which: str, after: Cursor | None, limit: int
+    ) -> tuple[list[Member], Cursor | None]:
+        """The next `limit` ids to add or remove after the cursor, and the next cursor."""
 
-        def read(conn: Connection) -> list[Member]:
-            query = _diff(job, which)
-            if query is None:
-                return []
-            table = held if which == "removes" and job.action == JobAction.REPLACE else staged
-            keys = (table.c.id_type, table.c.id_hash)
+        def read(conn: Connection) -> tuple[list[Member], Cursor | None]:
+            diff = _diff(job, which)
+            if diff is None:
+                return [], None
+            query, key = diff
             if after is not None:
-                query = query.where(tuple_(*keys) > tuple_(*after))
-            page = query.order_by(*keys).limit(limit)
-            return [(int(t), str(h)) for t, h in conn.execute(page)]
+                query = query.where(tuple_(*key) > tuple_(*after))
+            page = list(conn.execute(query.order_by(*key).limit(limit)))
+            if not page:
+                return [], None
+            return [(int(r[0]), str(r[1])) for r in page], tuple(page[-1][2:])
 
         return await self._read_tx(read)
 
@@ -177,9 +188,21 @@ class AudienceMembers(StoreBase):
         return await self._read_tx(read)
 
 
+def _job(conn: Connection, job_id: int) -> tuple[str, bool]:
+    row = conn.execute(
+        select(audience_jobs.c.action, audience_jobs.c.sealed).where(audience_jobs.c.id == job_id)
+    ).one()
+    return str(row.action), bool(row.sealed)
+
+
 def _add_staged(store: StoreBase, conn: Connection, audience_id: int, job_id: int) -> int:
-    rows = select(literal(audience_id, BigInteger), staged.c.id_type, staged.c.id_hash).where(
-        staged.c.job_id == job_id
+    """The job's ids join the members (in key order: a B-tree takes sorted inserts best)."""
+    _, sealed = _job(conn, job_id)
+    source = staged if sealed else arrived
+    rows = (
+        select(literal(audience_id, BigInteger), source.c.id_type, source.c.id_hash)
+        .where(source.c.job_id == job_id)
+        .order_by(source.c.id_type, source.c.id_hash)
     )
     stmt = store.insert(held).from_select(["audience_id", "id_type", "id_hash"], rows)
     stmt = stmt.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
@@ -188,9 +211,9 @@ def _add_staged(store: StoreBase, conn: Connection, audience_id: int, job_id: in
 
 def _remove_staged(conn: Connection, audience_id: int, job_id: int) -> int:
     """REMOVE: the job's ids leave; REPLACE: every id not in the job leaves."""
-    action = conn.execute(
-        select(audience_jobs.c.action).where(audience_jobs.c.id == job_id)
-    ).scalar_one()
+    action, sealed = _job(conn, job_id)
+    if not sealed:
+        raise ValueError(f"job {job_id}: removals need its ids sealed first")
     in_job = exists().where(
         staged.c.job_id == job_id,
         staged.c.id_type == held.c.id_type,

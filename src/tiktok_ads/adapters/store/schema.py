@@ -242,6 +242,8 @@ audience_jobs = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("finished_at", Float),
+    # Its ids were sorted into audience_job_members (only needed against a non-empty audience).
+    Column("sealed", Boolean, nullable=False, server_default=text("false")),
     Index(
         "ix_audience_jobs_open",
         "audience_id",
@@ -254,7 +256,21 @@ audience_jobs = Table(
     Index("ix_audience_jobs_status", "status", "updated_at"),
 )
 
-# A job's ids, staged on disk so a 1,000,000-row job is never held in memory.
+# A job's ids as they arrived, on disk so a 1,000,000-row job is never held in memory:
+# appended in order (fast), in 16 buckets by the hash's first hex digit, so they can be sorted
+# into audience_job_members (or the members) a bucket at a time.
+audience_job_rows = Table(
+    "audience_job_rows",
+    metadata,
+    Column("job_id", BigInteger, primary_key=True),
+    Column("bucket", SmallInteger, primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("id_type", SmallInteger, nullable=False),
+    Column("id_hash", String(64), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# A job's distinct ids in key order, for the difference against the members both ways.
 audience_job_members = Table(
     "audience_job_members",
     metadata,

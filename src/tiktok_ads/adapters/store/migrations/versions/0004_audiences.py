@@ -1,4 +1,4 @@
-"""Audiences: audiences, their members, durable jobs with staged ids; a Marketing API token.
+"""Audiences: audiences, their members, durable jobs with their ids; a Marketing API token.
 
 Revision ID: 0004
 Revises: 0003
@@ -73,6 +73,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.Float, nullable=False),
         sa.Column("updated_at", sa.Float, nullable=False),
         sa.Column("finished_at", sa.Float),
+        sa.Column("sealed", sa.Boolean, nullable=False, server_default=sa.text("false")),
     )
     op.create_index(
         "ix_audience_jobs_open",
@@ -84,6 +85,15 @@ def upgrade() -> None:
     op.create_index("ix_audience_jobs_audience", "audience_jobs", ["audience_id", "id"])
     op.create_index("ix_audience_jobs_status", "audience_jobs", ["status", "updated_at"])
     op.create_table(
+        "audience_job_rows",
+        sa.Column("job_id", sa.BigInteger, primary_key=True),
+        sa.Column("bucket", sa.SmallInteger, primary_key=True),
+        sa.Column("seq", sa.BigInteger, primary_key=True),
+        sa.Column("id_type", sa.SmallInteger, nullable=False),
+        sa.Column("id_hash", sa.String(64), nullable=False),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
         "audience_job_members",
         sa.Column("job_id", sa.BigInteger, primary_key=True),
         sa.Column("id_type", sa.SmallInteger, primary_key=True),
@@ -94,6 +104,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("audience_job_members")
+    op.drop_table("audience_job_rows")
     op.drop_index("ix_audience_jobs_status", "audience_jobs")
     op.drop_index("ix_audience_jobs_audience", "audience_jobs")
     op.drop_index("ix_audience_jobs_open", "audience_jobs")
