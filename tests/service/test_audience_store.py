@@ -11,7 +11,14 @@ import pytest
 
 from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.domain.audience_jobs import AudienceJob, JobAction
-from tiktok_ads.domain.audiences import IdType, Member, SyncAction, plan_sync
+from tiktok_ads.domain.audiences import (
+    BUCKET_OF,
+    IdType,
+    Member,
+    Packed,
+    SyncAction,
+    plan_sync,
+)
 
 NOW = 1_760_000_000.0
 DAY = 86400.0
@@ -19,6 +26,14 @@ DAY = 86400.0
 
 def ids(*names: str, id_type: IdType = IdType.EMAIL_SHA256) -> list[Member]:
     return [(id_type.value, sha256(name.encode()).hexdigest()) for name in names]
+
+
+def packed(members: list[Member]) -> Packed:
+    """Ids as a worker hands them over: by (type, bucket), concatenated."""
+    found: dict[tuple[int, int], list[str]] = {}
+    for id_type, id_hash in members:
+        found.setdefault((id_type, BUCKET_OF[id_hash[0]]), []).append(id_hash)
+    return {key: "".join(hashes) for key, hashes in found.items()}
 
 
 async def new_audience(store: SqlStore, name: str = "Buyers") -> int:
@@ -40,7 +55,7 @@ async def queued_job(
     job_id = await store.open_audience_job(
         audience_id, action, now=at, deadline_at=at + 2 * DAY, staging=True
     )
-    await store.stage_job_members(job_id, 0, members)
+    await store.stage_job_ids(job_id, 1, packed(members))
     await store.queue_audience_job(
         job_id, rows=len(members), ids=len(members), invalid=0, report=None, now=at
     )
@@ -95,8 +110,9 @@ async def test_sql_difference_matches_the_plan(store: SqlStore) -> None:
     held = set(rng.sample(universe, 30))
     audience_id = await new_audience(store)
     await queued_job(store, audience_id, JobAction.APPEND, sorted(held))
-    job = await store.claim_audience_job(NOW, NOW + 60)
-    assert job is not None
+    claimed = await store.claim_audience_job(NOW, NOW + 60)
+    assert claimed is not None
+    job = await sealed(store, claimed)
     assert await store.record_audience_step(job.fence, audience_id, now=NOW, add_staged=True)
     assert await store.record_audience_step(job.fence, audience_id, now=NOW, finish=True)
     for action in SyncAction:
@@ -116,16 +132,17 @@ async def test_sql_difference_matches_the_plan(store: SqlStore) -> None:
 async def test_an_unsealed_job_adds_its_ids_as_they_arrived_a_bucket_at_a_time(
     store: SqlStore,
 ) -> None:
-    """Against an empty audience the ids need no sorting first: every bucket joins the
-    members, repeats once; REPLACE removals refuse to run unsealed."""
+    """Against an empty audience the ids need no sorting first: all are to add, and they
+    join the members bucket by bucket, repeats once; adding them at once needs them sealed."""
     audience_id = await new_audience(store)
     names = [f"fan{i}" for i in range(40)]
     await queued_job(store, audience_id, JobAction.REPLACE, ids(*names) + ids(*names[:3]))
     job = await store.claim_audience_job(NOW, NOW + 60)
     assert job is not None and not job.sealed
     assert set(ids(*names)) == set(await diff(store, job, "adds", page=6))
-    with pytest.raises(ValueError, match="sealed"):
-        await store.job_diff_page(job, "removes", None, 10)
+    assert ([], None) == await store.job_diff_page(job, "removes", None, 10)
+    with pytest.raises(ValueError, match="not sealed"):
+        await store.record_audience_step(job.fence, audience_id, now=NOW, add_staged=True)
     for bucket in range(16):
         assert await store.add_job_bucket(job.fence, audience_id, bucket, NOW)
     assert set(ids(*names)) == set(await store.audience_member_page(audience_id))
@@ -137,8 +154,9 @@ async def test_recorded_steps_move_the_members_to_the_target(store: SqlStore) ->
     """REPLACE applied as adds then removes leaves exactly the job's ids, counted."""
     audience_id = await new_audience(store)
     await queued_job(store, audience_id, JobAction.APPEND, ids("a", "b", "c"))
-    job = await store.claim_audience_job(NOW, NOW + 60)
-    assert job is not None
+    claimed = await store.claim_audience_job(NOW, NOW + 60)
+    assert claimed is not None
+    job = await sealed(store, claimed)
     await store.record_audience_step(
         job.fence, audience_id, now=NOW, add_staged=True, tiktok_audience_id="T1", finish=True
     )
@@ -210,7 +228,7 @@ async def test_tidy_removes_staged_ids_of_finished_and_abandoned_jobs(store: Sql
     cut_off = await store.open_audience_job(
         audience_id, JobAction.APPEND, now=NOW, deadline_at=NOW + DAY, staging=True
     )
-    await store.stage_job_members(cut_off, 0, ids("c"))
+    await store.stage_job_ids(cut_off, 1, packed(ids("c")))
     await queued_job(store, audience_id, JobAction.APPEND, ids("d"), at=NOW + 10)
     tidy = await store.jobs_to_tidy(finished_since=NOW - DAY, staging_before=NOW + 3600)
     assert {done, cut_off} == set(tidy)

@@ -86,23 +86,40 @@ class RowProblem:
     message: str
 
 
+#: The bucket of an id: the first hex digit of its hash. A job's ids are kept, sorted and
+#: added a bucket at a time, which bounds the memory and the length of each transaction.
+BUCKETS = range(16)
+BUCKET_OF = {digit: value for value, digit in enumerate("0123456789abcdef")}
+
+Packed = dict[tuple[int, int], str]  # (IdType value, bucket) -> concatenated hex digests
+
+
+def unpack(packed: str) -> list[str]:
+    return [packed[start : start + 64] for start in range(0, len(packed), 64)]
+
+
 @dataclass(slots=True)
 class HashedRows:
     """Rows turned into ids; problems are listed up to a cap and always counted.
 
-    The ids of each type travel as one string of concatenated hex digests: from a worker
-    process that is one object to copy, where a million tuples cost seconds.
+    The ids travel packed, one string per (type, bucket) of concatenated hex digests: from a
+    worker process that is a few objects to copy where a million tuples cost seconds, and
+    they are stored so too.
     """
 
-    ids: dict[int, str] = field(default_factory=dict)
+    ids: Packed = field(default_factory=dict)
     problems: list[RowProblem] = field(default_factory=list)
     invalid_values: int = 0
     rows: int = 0
 
+    @property
+    def count(self) -> int:
+        return sum(len(packed) for packed in self.ids.values()) // 64
+
     def members(self) -> Iterator[Member]:
-        for id_type, packed in self.ids.items():
-            for start in range(0, len(packed), 64):
-                yield id_type, packed[start : start + 64]
+        for (id_type, _), packed in sorted(self.ids.items()):
+            for id_hash in unpack(packed):
+                yield id_type, id_hash
 
 
 def hash_rows(
@@ -116,24 +133,26 @@ def hash_rows(
     Runs in a worker process for big uploads, hence plain arguments and a plain result.
     """
     out = HashedRows(rows=len(rows))
-    found_by_type: dict[int, list[str]] = {t.value: [] for t in schema}
+    found: dict[tuple[int, int], list[str]] = {}
     for number, cells in rows:
-        found = False
+        anything = False
         for column, (id_type, raw) in enumerate(zip(schema, cells, strict=False)):
             if not raw or raw.isspace():
                 continue
-            found = True  # a bad id is reported below, so the row is not also "without id"
+            anything = True  # a bad id is reported below, so the row is not also "without id"
             try:
-                found_by_type[id_type.value].append(hash_id(id_type, raw, phone_region))
+                hashed = hash_id(id_type, raw, phone_region)
             except ValueError as exc:
                 out.invalid_values += 1
                 if len(out.problems) < max_problems:
                     out.problems.append(RowProblem(number, column, str(exc)))
-        if not found:
+            else:
+                found.setdefault((id_type.value, BUCKET_OF[hashed[0]]), []).append(hashed)
+        if not anything:
             out.invalid_values += 1
             if len(out.problems) < max_problems:
                 out.problems.append(RowProblem(number, -1, "the row holds no id"))
-    out.ids = {t: "".join(hashes) for t, hashes in found_by_type.items() if hashes}
+    out.ids = {key: "".join(hashes) for key, hashes in found.items()}
     return out
 
 

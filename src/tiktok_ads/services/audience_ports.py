@@ -3,11 +3,11 @@ and the hashing of uploaded rows (in worker processes when there are many)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
 
 from tiktok_ads.domain.audience_jobs import AudienceAnswer, AudienceJob, AudienceRow, JobAction
-from tiktok_ads.domain.audiences import HashedRows, IdType, Member
+from tiktok_ads.domain.audiences import HashedRows, IdType, Member, Packed
 from tiktok_ads.domain.customer_list import CsvBlock, CsvColumns
 
 Answer = tuple[int | None, str, str | None]  # TikTok's code, message, request_id
@@ -45,9 +45,7 @@ class AudienceStore(Protocol):
         staging: bool = False,
     ) -> int: ...
 
-    async def stage_job_members(
-        self, job_id: int, first_seq: int, members: Iterable[Member]
-    ) -> int: ...
+    async def stage_job_ids(self, job_id: int, seq: int, packed: Packed) -> int: ...
 
     async def queue_audience_job(
         self, job_id: int, *, rows: int, ids: int, invalid: int, report: str | None, now: float

@@ -103,6 +103,7 @@ class Staged:
     rows: int = 0
     accepted_ids: int = 0  # valid ids read (a repeat counts each time; TikTok holds it once)
     invalid: int = 0
+    batches: int = 0
     problems: list[dict[str, object]] = field(default_factory=list)
     ignored_columns: tuple[str, ...] = ()
 
@@ -176,9 +177,8 @@ class Stager:
     async def _store_hashed(
         self, job_id: int, hashed: HashedRows, source: RowSource, staged: Staged
     ) -> None:
-        staged.accepted_ids += await self._store.stage_job_members(
-            job_id, staged.accepted_ids, hashed.members()
-        )
+        staged.batches += 1
+        staged.accepted_ids += await self._store.stage_job_ids(job_id, staged.batches, hashed.ids)
         staged.rows += hashed.rows
         staged.invalid += hashed.invalid_values
         for problem in hashed.problems:

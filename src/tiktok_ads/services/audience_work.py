@@ -8,13 +8,11 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from tiktok_ads.domain.audience_jobs import CODE_NOT_EXIST, AudienceAnswer, AudienceJob, AudienceRow
-from tiktok_ads.domain.audiences import Member
+from tiktok_ads.domain.audiences import BUCKETS, Member
 from tiktok_ads.services.audience_ports import AudienceGateway, AudienceJobStore, Cursor
 from tiktok_ads.services.ports import Clock
 
 PAGE = 20_000  # ids read from the database at a time
-BUCKETS = range(16)  # a job's ids by the first hex digit of their hash
-ONE_STATEMENT_IDS = 50_000  # up to this many ids join the members in one transaction
 
 
 class CallFailed(Exception):
@@ -97,13 +95,18 @@ class JobWork:
         return cover if got.ok and isinstance(cover, int) else None
 
     async def pages(self, which: str, size: int = PAGE) -> AsyncIterator[Sequence[Member]]:
+        """The ids to add or remove, `size` at a time (the last page may be shorter)."""
         after: Cursor | None = None
+        waiting: list[Member] = []
         while True:
             page, after = await self.store.job_diff_page(self.job, which, after, size)
+            waiting.extend(page)
+            while len(waiting) >= size or (waiting and not page):
+                yield waiting[:size]
+                del waiting[:size]
+                await self.keep_claim()
             if not page:
                 return
-            yield page
-            await self.keep_claim()
 
     async def seal_if_needed(self) -> None:
         """Against an audience that holds ids, the job's own are sorted into a set first, so
@@ -120,9 +123,9 @@ class JobWork:
         self.job = sealed
 
     async def add_job_ids(self, *, finish: bool, **step: Any) -> None:
-        """The job's ids (TikTok holds them now) join the members: at once for a small or a
-        sealed job, else a bucket at a time (sorted inserts; short transactions)."""
-        if self.job.sealed or self.job.staged <= ONE_STATEMENT_IDS:
+        """The job's ids (TikTok holds them now) join the members: at once from a sealed job's
+        sorted set, else a bucket at a time (sorted inserts; short transactions)."""
+        if self.job.sealed:
             await self.record(add_staged=True, finish=finish, **step)
             return
         if step:

@@ -3,14 +3,11 @@ audience only, never shared), keep the claim, retry, fail."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Connection
 
-from tiktok_ads.adapters.store import bulk
 from tiktok_ads.adapters.store.base import StoreBase
-from tiktok_ads.adapters.store.schema import audience_jobs, audiences
+from tiktok_ads.adapters.store.schema import audience_job_rows, audience_jobs, audiences
 from tiktok_ads.domain.audience_jobs import (
     OPEN_STATUSES,
     AudienceJob,
@@ -18,11 +15,9 @@ from tiktok_ads.domain.audience_jobs import (
     JobAction,
     JobStatus,
 )
-from tiktok_ads.domain.audiences import Member
+from tiktok_ads.domain.audiences import Packed
 
 _RETURNING = ", ".join(AudienceJob.__dataclass_fields__)
-#: The bucket of an id: the first hex digit of its hash.
-BUCKET = {digit: value for value, digit in enumerate("0123456789abcdef")}
 
 
 def job_is_ours(conn: Connection, fence: tuple[int, int], lock: bool) -> bool:
@@ -96,31 +91,19 @@ class AudienceJobs(StoreBase):
 
         return await self._write_tx(run)
 
-    async def stage_job_members(
-        self, job_id: int, first_seq: int, members: Iterable[Member]
-    ) -> int:
-        """Append ids to a staging job, numbered from `first_seq`; returns how many.
+    async def stage_job_ids(self, job_id: int, seq: int, packed: Packed) -> int:
+        """Add a batch of ids, packed by (type, bucket), to a staging job; returns how many."""
+        rows = [
+            {"job_id": job_id, "bucket": bucket, "seq": seq, "id_type": t, "id_hashes": hashes}
+            for (t, bucket), hashes in packed.items()
+        ]
 
-        Appends in 16 runs (one per bucket) are what SQLite writes fastest; run on the driver's
-        executemany with plain tuples, as this is the bulk of a big upload.
-        """
-        sql = (
-            "INSERT INTO audience_job_rows (job_id, bucket, seq, id_type, id_hash) "
-            "VALUES ({0}, {0}, {0}, {0}, {0})"
-        )
+        def run(conn: Connection) -> None:
+            if rows:
+                conn.execute(audience_job_rows.insert(), rows)
 
-        def run(conn: Connection) -> int:
-            rows = [(job_id, BUCKET[h[0]], first_seq + i, t, h) for i, (t, h) in enumerate(members)]
-            if not rows:
-                return 0
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.executemany(sql.format(bulk.placeholder(conn)), rows)
-            finally:
-                cursor.close()
-            return len(rows)
-
-        return await self._write_tx(run)
+        await self._write_tx(run)
+        return sum(len(hashes) for hashes in packed.values()) // 64
 
     async def queue_audience_job(
         self, job_id: int, *, rows: int, ids: int, invalid: int, report: str | None, now: float

@@ -21,46 +21,43 @@ from tiktok_ads.adapters.store.schema import (
     audiences,
 )
 from tiktok_ads.domain.audience_jobs import AudienceJob, JobAction, JobStatus
-from tiktok_ads.domain.audiences import Member
+from tiktok_ads.domain.audiences import Member, unpack
 
 staged, held, arrived = audience_job_members, audience_members, audience_job_rows
 Cursor = tuple[int, ...] | tuple[int, str]
+_ARRIVED_KEY = (arrived.c.bucket, arrived.c.seq, arrived.c.id_type)
 
 
-def _diff(job: AudienceJob, which: str) -> tuple[Select[Any], tuple[Any, ...]] | None:
-    """Ids to add (`which` "adds") or remove ("removes") for the job, and the key to page
-    them by; None when the action has none of that kind.
-
-    A sealed job is compared through its sorted set; an unsealed one (only ever run against
-    an empty audience, or for ids to add or remove, not REPLACE's removals) through its ids as
-    they arrived, repeats and all, which TikTok and the members take as one.
-    """
-    source = staged if job.sealed else arrived
+def _diff(job: AudienceJob, which: str) -> Select[Any] | None:
+    """Ids of a sealed job to add (`which` "adds") or remove ("removes"); None when the
+    action has none of that kind."""
     in_members = exists().where(
         held.c.audience_id == job.audience_id,
-        held.c.id_type == source.c.id_type,
-        held.c.id_hash == source.c.id_hash,
+        held.c.id_type == staged.c.id_type,
+        held.c.id_hash == staged.c.id_hash,
     )
-    key = (source.c.id_type, source.c.id_hash) if job.sealed else (arrived.c.bucket, arrived.c.seq)
     action = JobAction(job.action)
-    ids = select(source.c.id_type, source.c.id_hash, *key).where(source.c.job_id == job.id)
+    ids = select(staged.c.id_type, staged.c.id_hash).where(staged.c.job_id == job.id)
     if which == "adds" and action in (JobAction.APPEND, JobAction.REPLACE):
-        return ids.where(~in_members), key
+        return ids.where(~in_members)
     if which == "removes" and action is JobAction.REMOVE:
-        return ids.where(in_members), key
+        return ids.where(in_members)
     if which == "removes" and action is JobAction.REPLACE:
-        if not job.sealed:
-            raise ValueError(f"job {job.id}: REPLACE removals need its ids sealed first")
         in_job = exists().where(
             staged.c.job_id == job.id,
             staged.c.id_type == held.c.id_type,
             staged.c.id_hash == held.c.id_hash,
         )
-        query = select(held.c.id_type, held.c.id_hash, held.c.id_type, held.c.id_hash).where(
+        return select(held.c.id_type, held.c.id_hash).where(
             held.c.audience_id == job.audience_id, ~in_job
         )
-        return query, (held.c.id_type, held.c.id_hash)
     return None
+
+
+def _adds_unsealed(job: AudienceJob) -> bool:
+    """An unsealed job runs only against an empty audience: all its ids are to add (for
+    APPEND and REPLACE; repeats and all, which TikTok and the members take as one)."""
+    return JobAction(job.action) in (JobAction.APPEND, JobAction.REPLACE)
 
 
 class AudienceMembers(StoreBase):
@@ -68,13 +65,19 @@ class AudienceMembers(StoreBase):
         """(ids TikTok must add, ids it must remove) for this job against the members now."""
 
         def read(conn: Connection) -> tuple[int, int]:
+            if not job.sealed:
+                if not _adds_unsealed(job):
+                    return 0, 0
+                chars = select(func.coalesce(func.sum(func.length(arrived.c.id_hashes)), 0))
+                total = conn.execute(chars.where(arrived.c.job_id == job.id)).scalar_one()
+                return int(total) // 64, 0
             counts = []
             for which in ("adds", "removes"):
-                diff = _diff(job, which)
-                if diff is None:
+                query = _diff(job, which)
+                if query is None:
                     counts.append(0)
                 else:
-                    total = select(func.count()).select_from(diff[0].subquery())
+                    total = select(func.count()).select_from(query.subquery())
                     counts.append(int(conn.execute(total).scalar_one()))
             return counts[0], counts[1]
 
@@ -83,19 +86,20 @@ class AudienceMembers(StoreBase):
     async def job_diff_page(
         self, job: AudienceJob, which: str, after: Cursor | None, limit: int
     ) -> tuple[list[Member], Cursor | None]:
-        """The next `limit` ids to add or remove after the cursor, and the next cursor."""
+        """About `limit` ids to add or remove after the cursor, and the next cursor (an
+        unsealed job's ids come a packed batch at a time, so a page may hold more)."""
 
         def read(conn: Connection) -> tuple[list[Member], Cursor | None]:
-            diff = _diff(job, which)
-            if diff is None:
+            if not job.sealed:
+                return _arrived_page(conn, job, which, after, limit)
+            query = _diff(job, which)
+            if query is None:
                 return [], None
-            query, key = diff
+            key = tuple(query.selected_columns)
             if after is not None:
                 query = query.where(tuple_(*key) > tuple_(*after))
-            page = list(conn.execute(query.order_by(*key).limit(limit)))
-            if not page:
-                return [], None
-            return [(int(r[0]), str(r[1])) for r in page], tuple(page[-1][2:])
+            page = [(int(t), str(h)) for t, h in conn.execute(query.order_by(*key).limit(limit))]
+            return page, (page[-1] if page else None)
 
         return await self._read_tx(read)
 
@@ -188,6 +192,24 @@ class AudienceMembers(StoreBase):
         return await self._read_tx(read)
 
 
+def _arrived_page(
+    conn: Connection, job: AudienceJob, which: str, after: Cursor | None, limit: int
+) -> tuple[list[Member], Cursor | None]:
+    if which != "adds" or not _adds_unsealed(job):
+        return [], None
+    query = select(*_ARRIVED_KEY, arrived.c.id_hashes).where(arrived.c.job_id == job.id)
+    if after is not None:
+        query = query.where(tuple_(*_ARRIVED_KEY) > tuple_(*after))
+    page: list[Member] = []
+    cursor: Cursor | None = None
+    for bucket, seq, id_type, packed in conn.execute(query.order_by(*_ARRIVED_KEY)):
+        page.extend((int(id_type), h) for h in unpack(packed))
+        cursor = (int(bucket), int(seq), int(id_type))
+        if len(page) >= limit:
+            break
+    return page, cursor
+
+
 def _job(conn: Connection, job_id: int) -> tuple[str, bool]:
     row = conn.execute(
         select(audience_jobs.c.action, audience_jobs.c.sealed).where(audience_jobs.c.id == job_id)
@@ -196,13 +218,15 @@ def _job(conn: Connection, job_id: int) -> tuple[str, bool]:
 
 
 def _add_staged(store: StoreBase, conn: Connection, audience_id: int, job_id: int) -> int:
-    """The job's ids join the members (in key order: a B-tree takes sorted inserts best)."""
+    """A sealed job's ids join the members (in key order: a B-tree takes sorted inserts best;
+    an unsealed job's go a bucket at a time, `AudienceSealing.add_job_bucket`)."""
     _, sealed = _job(conn, job_id)
-    source = staged if sealed else arrived
+    if not sealed:
+        raise ValueError(f"job {job_id}: its ids are not sealed; add them by bucket")
     rows = (
-        select(literal(audience_id, BigInteger), source.c.id_type, source.c.id_hash)
-        .where(source.c.job_id == job_id)
-        .order_by(source.c.id_type, source.c.id_hash)
+        select(literal(audience_id, BigInteger), staged.c.id_type, staged.c.id_hash)
+        .where(staged.c.job_id == job_id)
+        .order_by(staged.c.id_type, staged.c.id_hash)
     )
     stmt = store.insert(held).from_select(["audience_id", "id_type", "id_hash"], rows)
     stmt = stmt.on_conflict_do_nothing().execution_options(preserve_rowcount=True)

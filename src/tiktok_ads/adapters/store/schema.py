@@ -256,17 +256,17 @@ audience_jobs = Table(
     Index("ix_audience_jobs_status", "status", "updated_at"),
 )
 
-# A job's ids as they arrived, on disk so a 1,000,000-row job is never held in memory:
-# appended in order (fast), in 16 buckets by the hash's first hex digit, so they can be sorted
-# into audience_job_members (or the members) a bucket at a time.
+# A job's ids as they arrived, on disk so a 1,000,000-row job is never held in memory: each
+# row packs the ids of one type and bucket (first hex digit) from one staged batch, so an
+# upload writes a few rows per batch, and a bucket can later be sorted on its own.
 audience_job_rows = Table(
     "audience_job_rows",
     metadata,
     Column("job_id", BigInteger, primary_key=True),
     Column("bucket", SmallInteger, primary_key=True),
     Column("seq", BigInteger, primary_key=True),
-    Column("id_type", SmallInteger, nullable=False),
-    Column("id_hash", String(64), nullable=False),
+    Column("id_type", SmallInteger, primary_key=True),
+    Column("id_hashes", Text, nullable=False),  # concatenated 64-char hex digests
     sqlite_with_rowid=False,
 )
 

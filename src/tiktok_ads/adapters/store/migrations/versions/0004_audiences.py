@@ -89,8 +89,8 @@ def upgrade() -> None:
         sa.Column("job_id", sa.BigInteger, primary_key=True),
         sa.Column("bucket", sa.SmallInteger, primary_key=True),
         sa.Column("seq", sa.BigInteger, primary_key=True),
-        sa.Column("id_type", sa.SmallInteger, nullable=False),
-        sa.Column("id_hash", sa.String(64), nullable=False),
+        sa.Column("id_type", sa.SmallInteger, primary_key=True),
+        sa.Column("id_hashes", sa.Text, nullable=False),
         sqlite_with_rowid=False,
     )
     op.create_table(
