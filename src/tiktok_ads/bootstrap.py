@@ -13,13 +13,18 @@ import httpx
 from tiktok_ads.adapters.clock import SystemClock
 from tiktok_ads.adapters.crypto import SessionCipher, TokenCipher, load_or_create_secret
 from tiktok_ads.adapters.metrics import Metrics
+from tiktok_ads.adapters.row_hashing import PooledRowHasher
 from tiktok_ads.adapters.store import SqlStore
+from tiktok_ads.adapters.tiktok_audiences import TikTokAudienceClient
 from tiktok_ads.adapters.tiktok_client import TikTokClient
 from tiktok_ads.config import Settings
 from tiktok_ads.domain.inbound import IngestRules
 from tiktok_ads.domain.retry import RetryPolicy
 from tiktok_ads.errors import ConfigurationError, ValidationFailed
 from tiktok_ads.services.api_keys import ApiKeys
+from tiktok_ads.services.audience_runner import AudienceRunner, RunnerConfig
+from tiktok_ads.services.audience_staging import Stager
+from tiktok_ads.services.audiences import AudienceService
 from tiktok_ads.services.connections import ConnectionService
 from tiktok_ads.services.dispatch import DispatchConfig, Dispatcher
 from tiktok_ads.services.event_history import EventHistory
@@ -58,6 +63,9 @@ class Container:
     insights: Insights  # the console's reports and GET /funnel
     history: EventHistory  # the console's error log and event lifecycles
     sessions: SessionCipher  # the console's login sessions
+    audiences: AudienceService
+    audience_runner: AudienceRunner  # audience jobs, beside the dispatcher
+    row_hasher: PooledRowHasher
     emulator_app: Any = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _worker_tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -75,6 +83,7 @@ class Container:
             self._worker_tasks = [
                 asyncio.create_task(self.dispatcher.run(self._stop), name="dispatch"),
                 asyncio.create_task(self.periodic.run(self._stop), name="periodic-tasks"),
+                asyncio.create_task(self.audience_runner.run(self._stop), name="audience-jobs"),
             ]
 
     async def ensure_default_connection(self) -> None:
@@ -101,6 +110,7 @@ class Container:
                 await asyncio.wait_for(task, timeout=30)
         self._worker_tasks = []
         await self.verdicts.close()
+        self.row_hasher.close()
         await self.ingest.stop()
         await self.client.aclose()
         await self.store.close()
@@ -146,7 +156,9 @@ def build(
         timeout_s=settings.tiktok_request_timeout_seconds,
         transport=tiktok_transport,
     )
-    connections = ConnectionService(store, cipher, clock)
+    connections = ConnectionService(
+        store, cipher, clock, marketing_access_token=settings.tiktok_marketing_access_token
+    )
     rules = IngestRules(
         default_phone_region=settings.tiktok_default_phone_region,
         attribution_window_days=settings.tiktok_attribution_window_days,
@@ -193,6 +205,25 @@ def build(
             event_retention_s=settings.tiktok_ads_event_retention_days * 86400.0,
         ),
     )
+    audience_wake = asyncio.Event()
+    row_hasher = PooledRowHasher(settings.tiktok_audience_hash_workers)
+    stager = Stager(
+        store=store,
+        hasher=row_hasher,
+        clock=clock,
+        phone_region=settings.tiktok_default_phone_region,
+        wake=audience_wake,
+        in_flight=2 * max(1, settings.tiktok_audience_hash_workers) + 1,
+    )
+    audience_runner = AudienceRunner(
+        store=store,
+        tiktok=TikTokAudienceClient(client, max_file_bytes=settings.tiktok_audience_file_max_bytes),
+        connections=connections,
+        clock=clock,
+        policy=policy,
+        config=RunnerConfig(lease_s=settings.tiktok_ads_claim_lease_seconds),
+        wake=audience_wake,
+    )
     return Container(
         settings=settings,
         store=store,
@@ -206,10 +237,15 @@ def build(
         queries=Queries(store, clock, settings.tiktok_daily_event_limit),
         replays=Replays(store, clock, ingest.written),
         verdicts=verdicts,
-        periodic=PeriodicTasks(clock, maintenance.tasks()),
         insights=Insights(store, clock),
         history=EventHistory(store),
         sessions=SessionCipher(secret),
+        periodic=PeriodicTasks(clock, maintenance.tasks() + audience_runner.tasks()),
+        audiences=AudienceService(
+            store=store, connections=connections, stager=stager, clock=clock, wake=audience_wake
+        ),
+        audience_runner=audience_runner,
+        row_hasher=row_hasher,
         emulator_app=emulator_app,
     )
 

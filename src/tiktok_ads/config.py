@@ -65,6 +65,18 @@ class Settings(BaseSettings):
     tiktok_ads_max_waiters: int = Field(default=1000, ge=1)
     tiktok_ads_log_level: str = "INFO"
 
+    # Audiences: calls go with the advertiser's Marketing API token (POST /connect's
+    # marketing_access_token wins; else this; else the connection's access token).
+    tiktok_marketing_access_token: str | None = Field(default=None, repr=False)
+    # Uploaded customer lists (CSV) are streamed; a 1,000,000-row list is about 60 MB.
+    tiktok_ads_max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+    # Processes hashing big uploads (phone numbers are slow to parse); 0: in the server.
+    tiktok_audience_hash_workers: int = Field(default=2, ge=0, le=32)
+    # Customer files are split at this size (TikTok takes at most 50 MB per file).
+    tiktok_audience_file_max_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024
+    )
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

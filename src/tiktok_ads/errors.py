@@ -8,6 +8,7 @@ TikTokAdsError
 │   ├── UnknownConnection       code 40001 (an unknown pixel / connection)
 │   └── PixelForbidden          code 40103 (a pixel outside the API key's pixels)
 ├── NotFound                    a resource named in a path does not exist
+├── Conflict                    the resource's state forbids the request (an audience being deleted)
 ├── StoreError                  the database failed us (translated at the adapter)
 └── TikTokError                 talking to TikTok failed (translated at the client)
     ├── TikTokTransportError    timeout, reset, refused: no answer to read
@@ -76,6 +77,14 @@ def pixel_forbidden(message: str) -> PixelForbidden:
 
 class NotFound(TikTokAdsError):
     """A resource named in the path does not exist."""
+
+
+class Conflict(TikTokAdsError):
+    """The resource exists, but its state forbids this request now (HTTP 409)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class StoreError(TikTokAdsError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -156,6 +157,22 @@ async def test_latency_delays_the_answer(client: httpx.AsyncClient, state: Emula
     response = await _post_track(client)
     assert 0 == response.json()["code"]
     assert 0.15 <= time.perf_counter() - started
+
+
+async def test_late_answer_is_handled_at_once_and_answered_later(
+    client: httpx.AsyncClient, state: EmulatorState
+) -> None:
+    """late_answer: TikTok has the events while its answer is still held back."""
+    state.faults.add("late_answer", ms=300)
+    started = time.perf_counter()
+    answer = asyncio.ensure_future(_post_track(client))
+    for _ in range(200):  # the handler runs at once; its answer waits
+        if state.events:
+            break
+        await asyncio.sleep(0.005)
+    assert (1, False) == (len(state.events), answer.done())
+    assert 0 == (await answer).json()["code"]
+    assert 0.3 <= time.perf_counter() - started
 
 
 async def test_drop_in_process_is_an_httpx_transport_error(

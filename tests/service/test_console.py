@@ -10,7 +10,14 @@ from tests.service.conftest import API_KEY, PIXEL, SEED_EVENT, TOKEN, Service
 from tiktok_ads.entrypoints.console.security import COOKIE, CSP
 from tiktok_ads.services.api_keys import hash_api_key
 
-PAGES = ("/console", "/console/funnel", "/console/errors", "/console/events", "/console/quality")
+PAGES = (
+    "/console",
+    "/console/funnel",
+    "/console/errors",
+    "/console/events",
+    "/console/quality",
+    "/console/audiences",
+)
 
 
 def csrf_of(html: str) -> str:

@@ -23,6 +23,7 @@ def event_type_label(event_name: str) -> str:
     share one value; each would otherwise add time series to every scrape, without bound."""
     return event_name if event_name in STANDARD_EVENT_NAMES else CUSTOM_EVENT_LABEL
 
+
 _LIST_INDEX = re.compile(r"\.\d+(?=\.|$)")
 
 

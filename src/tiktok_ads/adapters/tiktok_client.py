@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import orjson
 
 from tiktok_ads.domain.delivery import TimedAnswer, TrackAnswer
-from tiktok_ads.errors import TikTokResponseError, TikTokTransportError
+from tiktok_ads.errors import TikTokResponseError
 
 TRACK_PATH = "/v1.3/event/track/"
 
@@ -32,7 +32,7 @@ class TikTokClient:
             timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
             transport=transport,
             limits=httpx.Limits(max_connections=max_connections),
-            headers={"Content-Type": "application/json", "User-Agent": "tiktok-ads-integration"},
+            headers={"User-Agent": "tiktok-ads-integration"},
         )
 
     async def aclose(self) -> None:
@@ -52,30 +52,53 @@ class TikTokClient:
             body["test_event_code"] = test_event_code
         body["data"] = events
         started = time.perf_counter()
-        try:
-            envelope = await self._post(TRACK_PATH, access_token, orjson.dumps(body))
-            answer = TrackAnswer(
-                http_status=envelope["_http_status"],
-                code=envelope["code"],
-                message=envelope["message"],
-                request_id=envelope["request_id"],
-            )
-        except TikTokResponseError as exc:
-            answer = TrackAnswer(exc.http_status, None, str(exc))
-        except TikTokTransportError as exc:
-            answer = TrackAnswer(None, None, str(exc))
+        answer, _ = await self.exchange("POST", TRACK_PATH, access_token, json_body=body)
         return TimedAnswer(answer, (time.perf_counter() - started) * 1000)
 
-    async def _post(self, path: str, access_token: str, content: bytes) -> dict[str, Any]:
+    async def exchange(
+        self,
+        method: str,
+        path: str,
+        access_token: str,
+        *,
+        json_body: Any = None,
+        params: dict[str, str] | None = None,
+        data: dict[str, str] | None = None,
+        files: dict[str, tuple[str, IO[bytes], str]] | None = None,
+        timeout_s: float | None = None,
+    ) -> tuple[TrackAnswer, Any]:
+        """One call to the Business API: TikTok's answer (or why there is none) and its
+        `data`. Never raises for what TikTok (or the network) does."""
+        headers = {"Access-Token": access_token}
+        content = None
+        if json_body is not None:
+            headers["Content-Type"] = "application/json"
+            content = orjson.dumps(json_body)
+        timeout = httpx.USE_CLIENT_DEFAULT if timeout_s is None else httpx.Timeout(timeout_s)
         try:
-            response = await self._client.post(
-                path, content=content, headers={"Access-Token": access_token}
+            response = await self._client.request(
+                method,
+                path,
+                content=content,
+                params=params,
+                data=data,
+                files=files,
+                headers=headers,
+                timeout=timeout,
             )
         except httpx.TimeoutException as exc:
-            raise TikTokTransportError(f"timeout talking to TikTok ({type(exc).__name__})") from exc
+            problem = f"timeout talking to TikTok ({type(exc).__name__})"
+            return TrackAnswer(None, None, problem), None
         except httpx.TransportError as exc:
-            raise TikTokTransportError(f"no answer from TikTok ({type(exc).__name__})") from exc
-        return read_envelope(response)
+            return TrackAnswer(None, None, f"no answer from TikTok ({type(exc).__name__})"), None
+        try:
+            envelope = read_envelope(response)
+        except TikTokResponseError as exc:
+            return TrackAnswer(exc.http_status, None, str(exc)), None
+        answer = TrackAnswer(
+            envelope["_http_status"], envelope["code"], envelope["message"], envelope["request_id"]
+        )
+        return answer, envelope["data"]
 
 
 def read_envelope(response: httpx.Response) -> dict[str, Any]:

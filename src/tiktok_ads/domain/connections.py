@@ -29,6 +29,8 @@ class ConnectionRow:
     quota_used: int
     created_at: float
     updated_at: float
+    # The Marketing API token for audience calls, when POST /connect set one.
+    marketing_access_token_enc: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

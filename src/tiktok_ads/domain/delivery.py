@@ -23,8 +23,9 @@ class Verdict(StrEnum):
     FAILED = "failed"  # any other client error: permanent for these events
 
 
-# 40700 is not in TikTok's table, but peers retry it and it has been seen under load.
-RETRYABLE_CODES = frozenset({40100, 40700, 50000, 50001, 50002, 51001})
+# 40700 is not in TikTok's table, but peers retry it and it has been seen under load; 61000 is
+# the audience APIs' "too many requests".
+RETRYABLE_CODES = frozenset({40100, 40700, 50000, 50001, 50002, 51001, 61000})
 HOLD_CODES = frozenset({40001, 40102, 40104, 40105})
 SUCCESS_CODES = frozenset({0, 20001})
 

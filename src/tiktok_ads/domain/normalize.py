@@ -104,6 +104,28 @@ def hash_external_id(raw: str) -> str:
     return _sha256_hex(value)
 
 
+_ADVERTISING_ID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+_NO_ADVERTISING_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def hash_advertising_id(raw: str, *, upper: bool) -> str:
+    """SHA-256 of a mobile advertising id (a UUID): IDFA upper-cased, Android's AAID lower-cased.
+
+    The all-zero id is what a device sends when the user limited ad tracking: nobody's id.
+    """
+    value = _trimmed(raw, "advertising id")
+    hashed = _hashed_or_none(value)
+    if hashed is not None:
+        return hashed
+    if _ADVERTISING_ID.fullmatch(value) is None:
+        raise ValueError("not an advertising id (expected a UUID, 8-4-4-4-12 hex digits)")
+    if value == _NO_ADVERTISING_ID:
+        raise ValueError("the all-zero advertising id (limited ad tracking) names nobody")
+    return _sha256_hex(value.upper() if upper else value.lower())
+
+
 def hash_name(raw: str) -> str:
     """SHA-256 of a trimmed, lower-cased first or last name."""
     value = _trimmed(raw, "name")

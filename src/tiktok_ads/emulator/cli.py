@@ -42,7 +42,8 @@ no auth:
   GET    /_emulator/faults
   POST   /_emulator/faults   {{"kind": "http_503", "count": 2}}  kinds: http_503,
          http_500, code_20001 (partial success, events kept), code_40100,
-         code_40105, code_40700, code_50000, latency (ms), hang (seconds), drop;
+         code_40105, code_40700, code_50000, latency (ms), late_answer (ms: handled,
+         answered late), hang (seconds), drop;
          or {{"reject_events": {{"event_id": "bad-42"}}, "name_index": true,
          "batch_prefix": false}}  (true: "Batch.<i>.<field>: <problem>")
   DELETE /_emulator/faults

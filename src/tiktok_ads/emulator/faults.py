@@ -21,6 +21,8 @@ FAULT_KINDS: dict[str, str] = {
     "code_40700": "HTTP 200, code 40700 (internal service timeout; peers retry)",
     "code_50000": "HTTP 200, code 50000 (system error)",
     "latency": "answer normally after opts ms (default 1000)",
+    "late_answer": "handle the request at once, answer after opts ms (default 1000): done at "
+    "TikTok, though the caller may never hear it",
     "hang": "no answer for opts seconds (default 30) or until the client gives up; then 504",
     "drop": "close the connection without an answer",
 }

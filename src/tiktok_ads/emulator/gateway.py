@@ -35,7 +35,7 @@ _CODE_FAULTS = {
     "code_50000": (50000, SYSTEM_ERROR),
 }
 #: Faults after which the request is still handled normally (then changed or delayed).
-_PASS_THROUGH_FAULTS = frozenset({"latency", "code_20001"})
+_PASS_THROUGH_FAULTS = frozenset({"latency", "late_answer", "code_20001"})
 _HTTP_FAULTS = {"http_500": 500, "http_503": 503}
 _DROP_GRACE_SECONDS = 5.0
 
@@ -87,7 +87,12 @@ class Gateway:
                     await asyncio.sleep(fault.opts.get("ms", 1000) / 1000)
                 # 20001: TikTok took the events but answers "partial success".
                 exchange.partial_success = fault is not None and fault.kind == "code_20001"
-                status = await _forward(self.app, scope, _replay(body, receive), send)
+                late = (
+                    fault.opts.get("ms", 1000) / 1000
+                    if fault and fault.kind == "late_answer"
+                    else 0
+                )
+                status = await _forward(self.app, scope, _replay(body, receive), send, late)
             else:
                 status = await self._inject(fault, scope, receive, send, exchange)
         finally:
@@ -184,16 +189,27 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _forward(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> int:
+async def _forward(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, late_s: float = 0.0
+) -> int:
+    """Let the route handle the request; with `late_s`, hold its whole answer that long."""
     status = 0
+    held: list[Message] = []
 
     async def watch(message: Message) -> None:
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
-        await send(message)
+        if late_s:
+            held.append(message)
+        else:
+            await send(message)
 
     await app(scope, receive, watch)
+    if held:
+        await asyncio.sleep(late_s)
+        for message in held:
+            await send(message)
     return status
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from tiktok_ads.config import Settings
+from tiktok_ads.entrypoints.cli_audiences import audiences
 
 
 def _settings() -> Settings:
@@ -290,6 +291,8 @@ def status(as_json: bool) -> None:
         else "no events yet"
     )
 
+
+main.add_command(audiences)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -49,11 +49,19 @@ def _connection_errors(
 
 
 class ConnectionService:
-    def __init__(self, store: ConnectionStore, cipher: TokenSealer, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: ConnectionStore,
+        cipher: TokenSealer,
+        clock: Clock,
+        marketing_access_token: str | None = None,
+    ) -> None:
         self._store = store
         self._cipher = cipher
         self._clock = clock
         self._cache: dict[str | None, tuple[float, ConnectionRow]] = {}
+        # TIKTOK_MARKETING_ACCESS_TOKEN: audience calls of connections without their own.
+        self._marketing_env = (marketing_access_token or "").strip() or None
 
     async def connect(
         self,
@@ -66,6 +74,7 @@ class ConnectionService:
         make_default: bool = False,
         configured_from: str = "api",
         pixels: frozenset[str] | None = None,
+        marketing_access_token: str | None = None,
     ) -> ConnectionRow:
         """Create or replace a connection; `pixels`: those the asking key may connect."""
         check_pixel(pixel_id, pixels)
@@ -76,6 +85,14 @@ class ConnectionService:
         errors = _connection_errors(
             pixel_id, access_token, advertiser_id, test_mode, test_event_code
         )
+        marketing = (marketing_access_token or "").strip() or None
+        if marketing is not None and not _ACCESS_TOKEN.fullmatch(marketing):
+            errors.append(
+                FieldError(
+                    "marketing_access_token",
+                    "must be 1-512 printable ASCII characters without spaces",
+                )
+            )
         if errors:
             raise EventInvalid(errors)
         if not make_default and await self._store.get_connection(None) is None:
@@ -89,6 +106,9 @@ class ConnectionService:
             is_default=make_default,
             now=self._clock.now(),
             configured_from=configured_from,
+            marketing_access_token_enc=None
+            if marketing is None
+            else self._cipher.encrypt(marketing),
         )
         self._cache.clear()
         return row
@@ -200,6 +220,31 @@ class ConnectionService:
 
     def access_token(self, row: ConnectionRow) -> str:
         return self._cipher.decrypt(row.access_token_enc)
+
+    async def for_advertiser(self, advertiser_id: str) -> ConnectionRow:
+        """The connection audience calls of an advertiser go through (the default one when it
+        is the advertiser's); an advertiser without a connection is the caller's error."""
+        rows = [r for r in await self._store.list_connections() if r.advertiser_id == advertiser_id]
+        if not rows:
+            raise UnknownConnection(
+                [
+                    FieldError(
+                        "advertiser_id",
+                        f"no connection has advertiser_id {advertiser_id!r}: POST /connect "
+                        "with it (or set TIKTOK_ADVERTISER_ID) first",
+                        40001,
+                    )
+                ]
+            )
+        rows.sort(key=lambda r: (not r.is_default, r.marketing_access_token_enc is None))
+        return rows[0]
+
+    def marketing_token(self, row: ConnectionRow) -> str:
+        """The Marketing API token for audience calls: the connection's own (POST /connect),
+        else TIKTOK_MARKETING_ACCESS_TOKEN, else the connection's access token."""
+        if row.marketing_access_token_enc is not None:
+            return self._cipher.decrypt(row.marketing_access_token_enc)
+        return self._marketing_env or self.access_token(row)
 
     def forget(self) -> None:
         self._cache.clear()

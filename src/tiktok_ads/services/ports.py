@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from tiktok_ads.domain.audience_jobs import AudienceJob, AudienceRow
 from tiktok_ads.domain.connections import ApiKeyRow, ConnectionRow
 from tiktok_ads.domain.delivery import Outcome, TimedAnswer
 from tiktok_ads.domain.events import ClaimedEvent, IngestOutcome, NewEvent
@@ -51,6 +52,7 @@ class ConnectionStore(Protocol):
         is_default: bool,
         now: float,
         configured_from: str = "api",
+        marketing_access_token_enc: bytes | None = None,
     ) -> ConnectionRow: ...
 
     async def update_connection_settings(
@@ -186,6 +188,21 @@ class ReadModel(Protocol):
     async def waiting_by_pixel(self) -> dict[str, int]: ...
 
     async def ping(self) -> bool: ...
+
+    async def get_audience(self, audience_id: int) -> AudienceRow | None: ...
+
+    async def list_audiences(
+        self,
+        *,
+        advertiser_id: str | None = None,
+        limit: int = 100,
+        before_id: int | None = None,
+        advertisers: frozenset[str] | None = None,
+    ) -> list[AudienceRow]: ...
+
+    async def audience_jobs_of(self, audience_id: int, limit: int = 10) -> list[AudienceJob]: ...
+
+    async def audience_job_counts(self, audience_id: int) -> dict[str, int]: ...
 
 
 class TikTokGateway(Protocol):

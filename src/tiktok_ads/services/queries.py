@@ -1,7 +1,7 @@
 """Reads for the API, the CLI and the monitoring page: plain views over the store.
 
-Handlers ask this service; they never hold the store. Views are what callers see: hashes and
-metadata only, never a payload or a token.
+Handlers ask this service; they never hold the store. Views are what callers see: metadata
+only, never a payload, a token, or an audience member (even hashed).
 """
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import orjson
+
 from tiktok_ads.domain import ratelimit
+from tiktok_ads.domain.audience_jobs import AudienceJob, AudienceRow
 from tiktok_ads.domain.connections import ConnectionRow, check_pixel
 from tiktok_ads.errors import NotFound
 from tiktok_ads.services.ports import Clock, ReadModel
@@ -76,6 +79,69 @@ def connection_view(
         },
         "held_by_daily_cap": quota.held,
     }
+
+
+def job_view(job: AudienceJob) -> dict[str, Any]:
+    return {
+        "job_id": job.id,
+        "action": job.action,
+        "status": job.status,
+        "attempts": job.attempts,
+        "rows": job.row_count,
+        "accepted_ids": job.staged,
+        "invalid": job.invalid,
+        "added": job.added,
+        "removed": job.removed,
+        "report": orjson.loads(job.report) if job.report else [],
+        "tiktok": {
+            "code": job.last_code,
+            "message": job.last_message,
+            "request_id": job.last_request_id,
+        },
+        "accepted_at": iso(job.accepted_at),
+        "next_attempt_at": iso(job.next_attempt_at) if job.status == "queued" else None,
+        "finished_at": iso(job.finished_at),
+    }
+
+
+def audience_view(
+    row: AudienceRow,
+    jobs: list[AudienceJob] | None = None,
+    counts: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": str(row.id),
+        "advertiser_id": row.advertiser_id,
+        "custom_audience_name": row.name,
+        "audience_type": row.audience_type,
+        "source": row.source,
+        "backend": row.backend,
+        "status": row.status,
+        "member_count": row.member_count,
+        "cover_num": row.cover_num,
+        "tiktok_audience_id": row.tiktok_audience_id,
+        "last_sync": {
+            "at": iso(row.last_sync_at),
+            "code": row.last_code,
+            "message": row.last_message,
+            "request_id": row.last_request_id,
+        },
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+    }
+    if row.rule is not None:
+        view["rule"] = orjson.loads(row.rule)
+    if row.source == "lookalike":
+        view["lookalike"] = {
+            "source_id": None if row.lookalike_of is None else str(row.lookalike_of),
+            **orjson.loads(row.lookalike_spec or "{}"),
+        }
+    if counts is not None:
+        view["jobs"] = {
+            "counts": {k: v for k, v in sorted(counts.items()) if k != "staging"},
+            "recent": [job_view(job) for job in jobs or []],
+        }
+    return view
 
 
 class Queries:
@@ -177,3 +243,46 @@ class Queries:
 
     async def database_ok(self) -> bool:
         return await self._store.ping()
+
+    async def visible_advertisers(self, pixels: frozenset[str] | None) -> frozenset[str] | None:
+        """The advertisers a key limited to `pixels` may see (those of its pixels' connections);
+        None for a key of every pixel. Audiences belong to advertisers, not pixels."""
+        if pixels is None:
+            return None
+        rows = await self._store.list_connections(pixels)
+        return frozenset(r.advertiser_id for r in rows if r.advertiser_id)
+
+    async def audience(
+        self, audience_id: str, pixels: frozenset[str] | None = None
+    ) -> dict[str, Any]:
+        """One audience with its latest jobs; NotFound for an unknown id, or one of an
+        advertiser the key does not see."""
+        if not audience_id.isdigit() or len(audience_id) > 18:
+            raise NotFound(f"no audience {audience_id!r}")
+        pk = int(audience_id)
+        # Counts, then jobs, then the audience: each read is at least as new as the one
+        # before, so "no job open" never shows beside a job or a status from before.
+        counts = await self._store.audience_job_counts(pk)
+        jobs = await self._store.audience_jobs_of(pk, limit=10)
+        row = await self._store.get_audience(pk)
+        advertisers = await self.visible_advertisers(pixels)
+        if row is None or (advertisers is not None and row.advertiser_id not in advertisers):
+            raise NotFound(f"no audience {audience_id!r}")
+        return audience_view(row, jobs, counts)
+
+    async def audiences(
+        self,
+        *,
+        advertiser_id: str | None = None,
+        limit: int = 100,
+        before_id: int | None = None,
+        pixels: frozenset[str] | None = None,
+    ) -> dict[str, Any]:
+        """A page of audiences, newest first, with the cursor of the next page; a key limited
+        to some pixels sees the audiences of their advertisers only."""
+        advertisers = await self.visible_advertisers(pixels)
+        rows = await self._store.list_audiences(
+            advertiser_id=advertiser_id, limit=limit, before_id=before_id, advertisers=advertisers
+        )
+        cursor = rows[-1].id if len(rows) == limit else None
+        return {"audiences": [audience_view(row) for row in rows], "cursor": cursor}

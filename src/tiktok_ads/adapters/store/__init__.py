@@ -1,5 +1,10 @@
 """The store: SQL verbs for SQLite and PostgreSQL on one code path, grouped by family."""
 
+from tiktok_ads.adapters.store.audience_jobs import AudienceJobs
+from tiktok_ads.adapters.store.audience_members import AudienceMembers
+from tiktok_ads.adapters.store.audience_rows import AudienceRows
+from tiktok_ads.adapters.store.audience_sealing import AudienceSealing
+from tiktok_ads.adapters.store.audience_tidy import AudienceTidy
 from tiktok_ads.adapters.store.claims import Claims
 from tiktok_ads.adapters.store.connection_rows import ConnectionRows
 from tiktok_ads.adapters.store.event_reads import EventReads
@@ -23,6 +28,11 @@ class SqlStore(
     KeyRows,
     InsightReads,
     FailureReads,
+    AudienceRows,
+    AudienceJobs,
+    AudienceMembers,
+    AudienceSealing,
+    AudienceTidy,
 ):
     """Every verb of the store; see the mixins for each family."""
 

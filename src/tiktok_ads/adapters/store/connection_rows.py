@@ -26,11 +26,15 @@ class ConnectionRows(StoreBase):
         is_default: bool,
         now: float,
         configured_from: str = "api",
+        marketing_access_token_enc: bytes | None = None,
     ) -> ConnectionRow:
-        """Create or replace a connection; a new token makes it healthy again."""
+        """Create or replace a connection; a new token makes it healthy again.
+
+        A Marketing API token is only replaced when one is given.
+        """
 
         def run(conn: Connection) -> ConnectionRow:
-            values = {
+            values: dict[str, object] = {
                 "configured_from": configured_from,
                 "advertiser_id": advertiser_id,
                 "access_token_enc": access_token_enc,
@@ -41,6 +45,8 @@ class ConnectionRows(StoreBase):
                 "health_message": None,
                 "updated_at": now,
             }
+            if marketing_access_token_enc is not None:
+                values["marketing_access_token_enc"] = marketing_access_token_enc
             if is_default:
                 conn.execute(update(connections).values(is_default=False))
             stmt = self.insert(connections).values(

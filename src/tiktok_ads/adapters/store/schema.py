@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 
@@ -40,6 +41,8 @@ connections = Table(
     Column("last_event_sent_at", Float),
     # "env": written from TIKTOK_ACCESS_TOKEN at start; "api": set by POST /connect, which wins.
     Column("configured_from", String(8), nullable=False, server_default=text("'api'")),
+    # The Marketing API token for audience calls (POST /connect), encrypted like the other.
+    Column("marketing_access_token_enc", LargeBinary),
     # Rate limit and daily quota, shared by every worker (see domain/ratelimit.py).
     Column("rate_next_slot_at", Float, nullable=False, server_default=text("0")),
     Column("quota_day", String(10), nullable=False, server_default=text("''")),
@@ -189,4 +192,109 @@ api_keys = Table(
     Column("created_at", Float, nullable=False),
     Column("revoked", Boolean, nullable=False, server_default=text("false")),
     Column("pixel_ids", Text),  # comma-separated; NULL: every pixel
+)
+
+
+# -- Audiences (migration 0006) ----------------------------------------------------------------
+
+_OPEN_JOB = "status IN ('queued', 'running')"
+
+audiences = Table(
+    "audiences",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("advertiser_id", String(64), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("audience_type", String(32), nullable=False),
+    Column("source", String(16), nullable=False),  # list | rule | lookalike
+    Column("rule", Text),  # JSON of a rule segment
+    Column("backend", String(16), nullable=False),  # file | segment
+    Column("lookalike_of", BigInteger),  # our id of a lookalike's source audience
+    Column("lookalike_spec", Text),  # JSON
+    Column("tiktok_audience_id", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("member_count", BigInteger, nullable=False, server_default=text("0")),
+    Column("cover_num", BigInteger),
+    Column("last_sync_at", Float),
+    Column("last_code", Integer),
+    Column("last_message", Text),
+    Column("last_request_id", String(64)),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    # Parallel creates of one name can never make two (nor two at TikTok).
+    UniqueConstraint("advertiser_id", "name", name="uq_audiences_advertiser_name"),
+)
+
+# What TikTok holds for each audience: one row per id (type, SHA-256 hex).
+audience_members = Table(
+    "audience_members",
+    metadata,
+    Column("audience_id", BigInteger, primary_key=True),
+    Column("id_type", SmallInteger, primary_key=True),
+    Column("id_hash", String(64), primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+# Durable audience work, applied strictly in order per audience.
+audience_jobs = Table(
+    "audience_jobs",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("audience_id", BigInteger, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("params", Text),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("accepted_at", Float),  # when it became queued (its place in the audience's line)
+    Column("next_attempt_at", Float, nullable=False),
+    Column("lease_until", Float),
+    Column("deadline_at", Float, nullable=False),
+    Column("row_count", BigInteger, nullable=False, server_default=text("0")),
+    Column("staged", BigInteger, nullable=False, server_default=text("0")),
+    Column("invalid", BigInteger, nullable=False, server_default=text("0")),
+    Column("added", BigInteger, nullable=False, server_default=text("0")),
+    Column("removed", BigInteger, nullable=False, server_default=text("0")),
+    Column("report", Text),
+    Column("last_code", Integer),
+    Column("last_message", Text),
+    Column("last_request_id", String(64)),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("finished_at", Float),
+    # Its ids were sorted into audience_job_members (only needed against a non-empty audience).
+    Column("sealed", Boolean, nullable=False, server_default=text("false")),
+    Index(
+        "ix_audience_jobs_open",
+        "audience_id",
+        "accepted_at",
+        "id",
+        sqlite_where=text(_OPEN_JOB),
+        postgresql_where=text(_OPEN_JOB),
+    ),
+    Index("ix_audience_jobs_audience", "audience_id", "id"),
+    Index("ix_audience_jobs_status", "status", "updated_at"),
+)
+
+# A job's ids as they arrived, on disk so a 1,000,000-row job is never held in memory: each
+# row packs the ids of one type and bucket (first hex digit) from one staged batch, so an
+# upload writes a few rows per batch, and a bucket can later be sorted on its own.
+audience_job_rows = Table(
+    "audience_job_rows",
+    metadata,
+    Column("job_id", BigInteger, primary_key=True),
+    Column("bucket", SmallInteger, primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("id_type", SmallInteger, primary_key=True),
+    Column("id_hashes", Text, nullable=False),  # concatenated 64-char hex digests
+    sqlite_with_rowid=False,
+)
+
+# A job's distinct ids in key order, for the difference against the members both ways.
+audience_job_members = Table(
+    "audience_job_members",
+    metadata,
+    Column("job_id", BigInteger, primary_key=True),
+    Column("id_type", SmallInteger, primary_key=True),
+    Column("id_hash", String(64), primary_key=True),
+    sqlite_with_rowid=False,
 )

@@ -17,6 +17,7 @@ from tiktok_ads.config import Settings
 from tiktok_ads.entrypoints import console
 from tiktok_ads.entrypoints.api import (
     errors,
+    routes_audiences,
     routes_connections,
     routes_events,
     routes_insights,
@@ -93,6 +94,7 @@ def create_api(container: Container, *, run_dispatcher: bool = True) -> FastAPI:
     app.include_router(routes_keys.router, prefix=PREFIX)
     app.include_router(routes_insights.router, prefix=PREFIX)
     console.install(app)
+    app.include_router(routes_audiences.router, prefix=PREFIX)
     app.hot_routes = {
         ("POST", PREFIX + "/events"): routes_events.post_event,
         ("POST", PREFIX + "/events/batch"): routes_events.post_batch,

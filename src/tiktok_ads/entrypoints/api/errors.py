@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from tiktok_ads.entrypoints.api.responses import error_response
 from tiktok_ads.errors import (
+    Conflict,
     FieldError,
     NotFound,
     PixelForbidden,
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 CODE_AUTH = 40101
 CODE_FORBIDDEN = 40103
 CODE_NOT_FOUND = 40400
+CODE_CONFLICT = 40900
 CODE_RATE_LIMITED = 40100
 CODE_SERVER = 50000
 
@@ -58,6 +60,9 @@ def response_for(exc: Exception) -> Response:
         return error_response(422, code, exc.message, exc.errors)
     if isinstance(exc, NotFound):
         return error_response(404, CODE_NOT_FOUND, str(exc))
+    if isinstance(exc, Conflict):
+        errors = [FieldError(exc.field, str(exc))] if exc.field else []
+        return error_response(409, CODE_CONFLICT, str(exc), errors)
     if isinstance(exc, NotReplayable):
         return error_response(409, 40002, str(exc))
     if isinstance(exc, Overloaded):
@@ -92,6 +97,7 @@ def install(app: FastAPI) -> None:
         ApiError,
         ValidationFailed,
         NotFound,
+        Conflict,
         NotReplayable,
         Overloaded,
         StoreError,

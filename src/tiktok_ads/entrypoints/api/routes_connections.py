@@ -85,6 +85,7 @@ async def connect(request: Request, key: Principal = Depends(require("admin"))) 
         test_event_code=_text(body, "test_event_code"),
         make_default=bool(body.get("default", False)),
         pixels=key.pixels,
+        marketing_access_token=_text(body, "marketing_access_token"),
     )
     c.ingest.written.set()  # a held queue may go again: wake the dispatcher
     view = await c.queries.connection(row.pixel_id)

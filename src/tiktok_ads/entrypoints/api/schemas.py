@@ -89,6 +89,61 @@ class ConnectIn(BaseModel):
     test_mode: bool = False
     test_event_code: str | None = None
     default: bool = Field(False, description="Make this the connection for events without pixel_id")
+    marketing_access_token: str | None = Field(
+        None, description="Marketing API token for audience calls; encrypted, never returned"
+    )
+
+
+class AudienceIn(BaseModel):
+    advertiser_id: str = Field(description="An advertiser of one of the connections")
+    custom_audience_name: str = Field(max_length=128, description="Unique per advertiser")
+    audience_type: Literal["CUSTOMER_FILE"] = "CUSTOMER_FILE"
+
+
+class SyncIn(BaseModel):
+    action: Literal["APPEND", "REMOVE", "REPLACE"]
+    id_schema: list[Literal["EMAIL_SHA256", "PHONE_SHA256", "IDFA_SHA256", "AAID_SHA256"]] = Field(
+        min_length=1, max_length=4, description="Any case; each type once"
+    )
+    members: list[list[str | None]] = Field(
+        description="Rows aligned with id_schema; raw (hashed here, as for events) or SHA-256 "
+        'hex; "" or null is a missing id'
+    )
+
+
+class LookalikeIn(BaseModel):
+    custom_audience_name: str = Field(max_length=128)
+    audience_size: Literal["NARROW", "BALANCED", "BROAD"] = "BALANCED"
+    location_ids: list[str] = Field(min_length=1, description="TikTok geo ids, e.g. 6252001")
+    include_source: bool = False
+
+
+class ApplyIn(BaseModel):
+    adgroup_ids: list[str] = Field(min_length=1, max_length=100)
+    action_mode: Literal["Apply", "Disconnect"] = "Apply"
+    usage_mode: Literal["Include", "Exclude"] | None = Field(
+        None, description="Required with Apply; Exclude makes an exclusion list"
+    )
+
+
+class SyncAccepted(BaseModel):
+    success: bool
+    id: str
+    job_id: int
+    status: Literal["queued"]
+    action: str
+    rows: int = Field(description="Rows read")
+    accepted_ids: int = Field(description="Distinct ids stored for the job")
+    invalid: int = Field(description="Invalid ids and malformed rows (never stored)")
+    report: list[dict[str, Any]] = Field(description="The first 100: row, field, message")
+    ignored_columns: list[str] = Field(description="CSV columns that are no audience id")
+
+
+class JobQueued(BaseModel):
+    success: bool
+    id: str
+    job_id: int
+    status: str
 
 
 class KeyIn(BaseModel):
@@ -154,7 +209,16 @@ def request_body(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-DOC_MODELS: list[type[BaseModel]] = [EventIn, BatchIn, ConnectIn, KeyIn]
+DOC_MODELS: list[type[BaseModel]] = [
+    EventIn,
+    BatchIn,
+    ConnectIn,
+    AudienceIn,
+    SyncIn,
+    LookalikeIn,
+    ApplyIn,
+    KeyIn,
+]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "No or wrong API key (code 40101)"},
     403: {

@@ -1,4 +1,4 @@
-"""The console's pages (GET): overview, funnel, errors, events, match quality.
+"""The console's pages (GET): overview, funnel, errors, events, match quality, audiences.
 
 Each page needs a logged-in viewer (else: the login page) and shows only the viewer's pixels.
 What a person typed wrong (an unknown pixel, a bad date) becomes a message on the page.
@@ -114,6 +114,17 @@ async def _range_report(
     context["raw_from"] = raw_from or data["from"][:10]
     context["raw_to"] = raw_to or last_day(data["to"])
     return context
+
+
+@router.get("/audiences")
+async def audiences(request: Request) -> Response:
+    viewer = await current_viewer(request)
+    if viewer is None:
+        return login_redirect()
+    context = await frame(request, viewer, "audiences")
+    listed = await container(request).queries.audiences(limit=400, pixels=viewer.pixels)
+    context["audiences"] = listed["audiences"]
+    return page(request, "audiences.html", context)
 
 
 @router.get("/funnel")

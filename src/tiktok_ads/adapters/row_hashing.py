@@ -1,0 +1,56 @@
+"""Hashing uploaded rows off the event loop: in worker processes for big batches (a phone
+number costs ~20-40 µs to parse, all of it Python holding the GIL), in a thread otherwise."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from tiktok_ads.domain.audiences import HashedRows, IdType, hash_rows
+from tiktok_ads.domain.customer_list import CsvBlock, CsvColumns, hash_block
+
+#: Fewer rows than this are hashed in a thread: a worker process is not worth the trip.
+SMALL_BATCH = 2000
+
+
+class PooledRowHasher:
+    """`workers` processes, started on the first big batch (0: always a thread)."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def hash_rows(
+        self,
+        rows: Sequence[tuple[int, Sequence[str]]],
+        schema: Sequence[IdType],
+        phone_region: str | None,
+    ) -> HashedRows:
+        if self._workers == 0 or len(rows) < SMALL_BATCH:
+            return await asyncio.to_thread(hash_rows, rows, schema, phone_region)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._started(), hash_rows, rows, schema, phone_region)
+
+    async def hash_block(
+        self, block: CsvBlock, columns: CsvColumns, phone_region: str | None
+    ) -> HashedRows:
+        """A block of CSV lines, read and hashed in a worker (in a thread without workers)."""
+        if self._workers == 0:
+            return await asyncio.to_thread(hash_block, block, columns, phone_region)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._started(), hash_block, block, columns, phone_region)
+
+    def _started(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: the server has threads (the store's pool) a fork would copy
+            # in whatever state they are.
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

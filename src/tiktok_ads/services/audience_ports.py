@@ -1,0 +1,185 @@
+"""The ports of the audience services: storage of audiences and jobs, TikTok's audience APIs,
+and the hashing of uploaded rows (in worker processes when there are many)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Protocol
+
+from tiktok_ads.domain.audience_jobs import AudienceAnswer, AudienceJob, AudienceRow, JobAction
+from tiktok_ads.domain.audiences import HashedRows, IdType, Member, Packed
+from tiktok_ads.domain.customer_list import CsvBlock, CsvColumns
+
+Answer = tuple[int | None, str, str | None]  # TikTok's code, message, request_id
+Cursor = tuple[int, ...] | tuple[int, str]  # where a page of ids ended
+
+
+class AudienceStore(Protocol):
+    async def create_audience(
+        self,
+        *,
+        advertiser_id: str,
+        name: str,
+        audience_type: str,
+        source: str,
+        backend: str,
+        status: str,
+        now: float,
+        rule: str | None = None,
+        lookalike_of: int | None = None,
+        lookalike_spec: str | None = None,
+    ) -> tuple[AudienceRow, bool]: ...
+
+    async def get_audience(self, audience_id: int) -> AudienceRow | None: ...
+
+    async def count_audiences(self, advertiser_id: str, other_than: str | None = None) -> int: ...
+
+    async def open_audience_job(
+        self,
+        audience_id: int,
+        action: JobAction,
+        *,
+        now: float,
+        deadline_at: float,
+        params: str | None = None,
+        staging: bool = False,
+    ) -> int: ...
+
+    async def stage_job_ids(self, job_id: int, seq: int, packed: Packed) -> int: ...
+
+    async def queue_audience_job(
+        self, job_id: int, *, rows: int, ids: int, invalid: int, report: str | None, now: float
+    ) -> None: ...
+
+    async def discard_staged_job(self, job_id: int) -> None: ...
+
+
+class AudienceJobStore(Protocol):
+    """The job runner's view: claims, the difference to send, and each confirmed step."""
+
+    async def get_audience(self, audience_id: int) -> AudienceRow | None: ...
+
+    async def claim_audience_job(self, now: float, lease_until: float) -> AudienceJob | None: ...
+
+    async def extend_audience_lease(self, fence: tuple[int, int], lease_until: float) -> bool: ...
+
+    async def retry_audience_job(
+        self, fence: tuple[int, int], *, at: float, count_attempt: bool, answer: Answer, now: float
+    ) -> bool: ...
+
+    async def fail_audience_job(
+        self, fence: tuple[int, int], audience_id: int, *, answer: Answer, now: float
+    ) -> bool: ...
+
+    async def job_diff_counts(self, job: AudienceJob) -> tuple[int, int]: ...
+
+    async def job_diff_page(
+        self, job: AudienceJob, which: str, after: Cursor | None, limit: int
+    ) -> tuple[list[Member], Cursor | None]: ...
+
+    async def seal_job_bucket(self, fence: tuple[int, int], bucket: int) -> bool: ...
+
+    async def mark_job_sealed(self, fence: tuple[int, int], now: float) -> AudienceJob | None: ...
+
+    async def add_job_bucket(
+        self, fence: tuple[int, int], audience_id: int, bucket: int, now: float
+    ) -> bool: ...
+
+    async def record_audience_step(
+        self,
+        fence: tuple[int, int],
+        audience_id: int,
+        *,
+        now: float,
+        answer: Answer | None = None,
+        tiktok_audience_id: str | None = None,
+        add_staged: bool = False,
+        remove_staged: bool = False,
+        add: Sequence[Member] = (),
+        remove: Sequence[Member] = (),
+        finish: bool = False,
+        cover_num: int | None = None,
+    ) -> bool: ...
+
+    async def forget_audience_rows(self, audience_id: int, *, members: bool) -> int: ...
+
+    async def delete_audience(self, fence: tuple[int, int], audience_id: int) -> bool: ...
+
+    async def jobs_to_tidy(
+        self, *, finished_since: float, staging_before: float, limit: int = 100
+    ) -> list[int]: ...
+
+    async def tidy_job(self, job_id: int) -> int: ...
+
+
+class AudienceGateway(Protocol):
+    """TikTok's audience APIs; every call answers, none raises for what TikTok does."""
+
+    async def upload_customer_files(
+        self, token: str, advertiser_id: str, pages: AsyncIterator[Sequence[Member]]
+    ) -> tuple[AudienceAnswer | None, list[str]]: ...
+
+    async def create_file_audience(
+        self, token: str, advertiser_id: str, name: str, file_paths: Sequence[str]
+    ) -> AudienceAnswer: ...
+
+    async def update_file_audience(
+        self, token: str, advertiser_id: str, audience_id: str, action: str, paths: Sequence[str]
+    ) -> AudienceAnswer: ...
+
+    async def find_by_name(
+        self, token: str, advertiser_id: str, name: str
+    ) -> tuple[AudienceAnswer, str | None]: ...
+
+    async def details(self, token: str, advertiser_id: str, audience_id: str) -> AudienceAnswer: ...
+
+    async def delete_file_audience(
+        self, token: str, advertiser_id: str, audience_id: str
+    ) -> AudienceAnswer: ...
+
+    async def apply(
+        self,
+        token: str,
+        advertiser_id: str,
+        audience_id: str,
+        *,
+        adgroup_ids: Sequence[str],
+        action_mode: str,
+        usage_mode: str | None,
+    ) -> AudienceAnswer: ...
+
+    async def create_lookalike(
+        self, token: str, advertiser_id: str, name: str, spec: dict[str, Any]
+    ) -> AudienceAnswer: ...
+
+    async def create_segment(self, token: str, advertiser_id: str, name: str) -> AudienceAnswer: ...
+
+    async def delete_segment(
+        self, token: str, advertiser_id: str, audience_id: str
+    ) -> AudienceAnswer: ...
+
+    async def map_segment(
+        self,
+        token: str,
+        advertiser_id: str,
+        audience_id: str,
+        action: str,
+        members: Sequence[Member],
+    ) -> AudienceAnswer: ...
+
+
+class RowHasher(Protocol):
+    """Turns rows of raw or hashed ids into members (domain.audiences.hash_rows), off the loop."""
+
+    async def hash_rows(
+        self,
+        rows: Sequence[tuple[int, Sequence[str]]],
+        schema: Sequence[IdType],
+        phone_region: str | None,
+    ) -> HashedRows: ...
+
+    async def hash_block(
+        self, block: CsvBlock, columns: CsvColumns, phone_region: str | None
+    ) -> HashedRows: ...
+
+    def close(self) -> None: ...
