@@ -32,7 +32,7 @@ def packed(members: list[Member]) -> Packed:
     """Ids as a worker hands them over: by (type, bucket), concatenated."""
     found: dict[tuple[int, int], list[str]] = {}
     for id_type, id_hash in members:
-        found.setdefault((id_type, BUCKET_OF[id_hash[0]]), []).append(id_hash)
+        found.setdefault((id_type, BUCKET_OF[id_hash[:2]]), []).append(id_hash)
     return {key: "".join(hashes) for key, hashes in found.items()}
 
 
@@ -64,8 +64,8 @@ async def queued_job(
 
 async def sealed(store: SqlStore, job: AudienceJob) -> AudienceJob:
     """The claimed job with its ids sorted into its set, bucket by bucket."""
-    for bucket in range(16):
-        assert await store.seal_job_bucket(job.fence, bucket)
+    for buckets in await store.job_buckets(job.id, per_group=7):
+        assert await store.seal_job_buckets(job.fence, buckets)
     done = await store.mark_job_sealed(job.fence, NOW)
     assert done is not None
     return done
@@ -143,8 +143,8 @@ async def test_an_unsealed_job_adds_its_ids_as_they_arrived_a_bucket_at_a_time(
     assert ([], None) == await store.job_diff_page(job, "removes", None, 10)
     with pytest.raises(ValueError, match="not sealed"):
         await store.record_audience_step(job.fence, audience_id, now=NOW, add_staged=True)
-    for bucket in range(16):
-        assert await store.add_job_bucket(job.fence, audience_id, bucket, NOW)
+    for buckets in await store.job_buckets(job.id, per_group=7):
+        assert await store.add_job_buckets(job.fence, audience_id, buckets, NOW)
     assert set(ids(*names)) == set(await store.audience_member_page(audience_id))
     audience = await store.get_audience(audience_id)
     assert audience is not None and 40 == audience.member_count

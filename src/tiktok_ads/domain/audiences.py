@@ -86,10 +86,10 @@ class RowProblem:
     message: str
 
 
-#: The bucket of an id: the first hex digit of its hash. A job's ids are kept, sorted and
-#: added a bucket at a time, which bounds the memory and the length of each transaction.
-BUCKETS = range(16)
-BUCKET_OF = {digit: value for value, digit in enumerate("0123456789abcdef")}
+#: The bucket of an id: the first two hex digits of its hash (256 buckets). A job's ids are
+#: kept, sorted and added a bucket at a time, which bounds the memory (1/256 of the job) and
+#: the length of each transaction.
+BUCKET_OF = {f"{value:02x}": value for value in range(256)}
 
 Packed = dict[tuple[int, int], str]  # (IdType value, bucket) -> concatenated hex digests
 
@@ -147,7 +147,7 @@ def hash_rows(
                 if len(out.problems) < max_problems:
                     out.problems.append(RowProblem(number, column, str(exc)))
             else:
-                found.setdefault((id_type.value, BUCKET_OF[hashed[0]]), []).append(hashed)
+                found.setdefault((id_type.value, BUCKET_OF[hashed[:2]]), []).append(hashed)
         if not anything:
             out.invalid_values += 1
             if len(out.problems) < max_problems:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from tiktok_ads.domain.audience_jobs import CODE_NOT_EXIST, AudienceAnswer, AudienceJob, AudienceRow
-from tiktok_ads.domain.audiences import BUCKETS, Member
+from tiktok_ads.domain.audiences import Member
 from tiktok_ads.services.audience_ports import AudienceGateway, AudienceJobStore, Cursor
 from tiktok_ads.services.ports import Clock
 
@@ -113,8 +113,8 @@ class JobWork:
         both sides of the difference are lookups."""
         if self.job.sealed or self.audience.member_count == 0:
             return
-        for bucket in BUCKETS:
-            if not await self.store.seal_job_bucket(self.job.fence, bucket):
+        for buckets in await self.store.job_buckets(self.job.id):
+            if not await self.store.seal_job_buckets(self.job.fence, buckets):
                 raise LostClaim()
             await self.keep_claim()
         sealed = await self.store.mark_job_sealed(self.job.fence, self.clock.now())
@@ -130,11 +130,10 @@ class JobWork:
             return
         if step:
             await self.record(**step)
-        for bucket in BUCKETS:
+        for buckets in await self.store.job_buckets(self.job.id):
             now = self.clock.now()
-            if not await self.store.add_job_bucket(
-                self.job.fence, self.job.audience_id, bucket, now
-            ):
+            audience_id = self.job.audience_id
+            if not await self.store.add_job_buckets(self.job.fence, audience_id, buckets, now):
                 raise LostClaim()
             await self.keep_claim()
         if finish:

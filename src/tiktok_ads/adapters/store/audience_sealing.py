@@ -2,7 +2,7 @@
 needed to compare with a non-empty audience both ways), or straight into the members of an
 empty audience. Sorted inserts are what a B-tree takes fastest (random ones into a big
 table cost SQLite tens of µs each); a bucket at a time keeps each transaction short and the
-memory bounded (a sixteenth of the job's ids)."""
+memory bounded (1/256 of the job's ids)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from tiktok_ads.adapters.store.schema import (
 from tiktok_ads.domain.audience_jobs import AudienceJob
 from tiktok_ads.domain.audiences import Member, unpack
 
+INSERT_ROWS = 500
+
 
 def bucket_ids(conn: Connection, job_id: int, bucket: int) -> list[Member]:
     """The distinct ids of one bucket of a job, in key order."""
@@ -30,36 +32,69 @@ def bucket_ids(conn: Connection, job_id: int, bucket: int) -> list[Member]:
             audience_job_rows.c.job_id == job_id, audience_job_rows.c.bucket == bucket
         )
     )
-    return sorted({(int(t), h) for t, packed in rows for h in unpack(packed)})
+    by_type: dict[int, set[str]] = {}
+    for id_type, packed in rows:
+        by_type.setdefault(int(id_type), set()).update(unpack(packed))
+    # Sorting strings per type, not (type, hash) tuples: several times faster.
+    return [(t, h) for t in sorted(by_type) for h in sorted(by_type[t])]
 
 
 def insert_sorted(conn: Connection, table: str, owner: int, ids: list[Member]) -> int:
-    """(owner, type, hash) rows in key order, repeats skipped; returns how many were new."""
+    """(owner, type, hash) rows in key order, repeats skipped; returns how many were new.
+
+    Multi-row VALUES of 500 on the driver: under half the time of executemany on SQLite.
+    """
     owner_column = "job_id" if table == "audience_job_members" else "audience_id"
+    head = f"INSERT INTO {table} ({owner_column}, id_type, id_hash)"
     ph = bulk.placeholder(conn)
-    sql = (
-        f"INSERT INTO {table} ({owner_column}, id_type, id_hash) VALUES ({ph}, {ph}, {ph}) "
-        "ON CONFLICT DO NOTHING"
-    )
-    if not ids:
-        return 0
+    added = 0
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(sql, [(owner, t, h) for t, h in ids])
-        return int(cursor.rowcount)
+        for start in range(0, len(ids), INSERT_ROWS):
+            chunk = ids[start : start + INSERT_ROWS]
+            sql = bulk.values_sql(ph, head, 3, len(chunk), "ON CONFLICT DO NOTHING")
+            cursor.execute(sql, [v for t, h in chunk for v in (owner, t, h)])
+            added += cursor.rowcount
     finally:
         cursor.close()
+    return added
 
 
 class AudienceSealing(StoreBase):
-    async def seal_job_bucket(self, fence: tuple[int, int], bucket: int) -> bool:
-        """One bucket of the job's ids into its sorted set (again is harmless)."""
+    async def job_buckets(self, job_id: int, per_group: int = 50_000) -> list[list[int]]:
+        """The buckets a job has ids in, in order, grouped so a group holds about `per_group`
+        ids: one transaction each, neither long nor one fsync per tiny bucket."""
+
+        def read(conn: Connection) -> list[list[int]]:
+            ids = func.sum(func.length(audience_job_rows.c.id_hashes)) / 64
+            query = (
+                select(audience_job_rows.c.bucket, ids)
+                .where(audience_job_rows.c.job_id == job_id)
+                .group_by(audience_job_rows.c.bucket)
+                .order_by(audience_job_rows.c.bucket)
+            )
+            groups: list[list[int]] = []
+            size = per_group
+            for bucket, count in conn.execute(query):
+                if size + int(count) > per_group:
+                    groups.append([])
+                    size = 0
+                groups[-1].append(int(bucket))
+                size += int(count)
+            return groups
+
+        return await self._read_tx(read)
+
+    async def seal_job_buckets(self, fence: tuple[int, int], buckets: list[int]) -> bool:
+        """Some buckets of the job's ids into its sorted set (again is harmless)."""
         job_id = fence[0]
 
         def run(conn: Connection) -> bool:
             if not job_is_ours(conn, fence, self.is_postgres):
                 return False
-            insert_sorted(conn, "audience_job_members", job_id, bucket_ids(conn, job_id, bucket))
+            for bucket in buckets:
+                ids = bucket_ids(conn, job_id, bucket)
+                insert_sorted(conn, "audience_job_members", job_id, ids)
             return True
 
         return await self._write_tx(run)
@@ -86,17 +121,19 @@ class AudienceSealing(StoreBase):
 
         return await self._write_tx(run)
 
-    async def add_job_bucket(
-        self, fence: tuple[int, int], audience_id: int, bucket: int, now: float
+    async def add_job_buckets(
+        self, fence: tuple[int, int], audience_id: int, buckets: list[int], now: float
     ) -> bool:
-        """One bucket of the job's ids into the audience's members, which TikTok now holds."""
+        """Some buckets of the job's ids into the audience's members, which TikTok now holds."""
         job_id = fence[0]
 
         def run(conn: Connection) -> bool:
             if not job_is_ours(conn, fence, self.is_postgres):
                 return False
-            ids = bucket_ids(conn, job_id, bucket)
-            added = insert_sorted(conn, "audience_members", audience_id, ids)
+            added = 0
+            for bucket in buckets:
+                ids = bucket_ids(conn, job_id, bucket)
+                added += insert_sorted(conn, "audience_members", audience_id, ids)
             if added:
                 conn.execute(
                     update(audiences)

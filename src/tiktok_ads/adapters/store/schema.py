@@ -276,7 +276,7 @@ audience_jobs = Table(
 )
 
 # A job's ids as they arrived, on disk so a 1,000,000-row job is never held in memory: each
-# row packs the ids of one type and bucket (first hex digit) from one staged batch, so an
+# row packs the ids of one type and bucket (first two hex digits) from one staged batch, so an
 # upload writes a few rows per batch, and a bucket can later be sorted on its own.
 audience_job_rows = Table(
     "audience_job_rows",
