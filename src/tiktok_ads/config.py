@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     tiktok_ads_max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     # How long IP address and user agent stay after an event is settled (delivered/failed).
     tiktok_ads_pii_retention_hours: float = Field(default=72.0, ge=0)
+    # Settled events (delivered, failed, skipped) and delivery-log rows are deleted after this
+    # many days; /stats keeps their totals.
+    tiktok_ads_event_retention_days: int = Field(default=90, ge=1)
     # A claimed batch not settled within this many seconds is taken up again (crashed worker).
     tiktok_ads_claim_lease_seconds: float = Field(default=120.0, gt=0)
     tiktok_request_timeout_seconds: float = Field(default=20.0, gt=0)
@@ -73,6 +76,8 @@ class Settings(BaseSettings):
     tiktok_audience_file_max_bytes: int = Field(
         default=50 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024
     )
+    # Rule audiences (segments from tracked events) are computed again this often.
+    tiktok_audience_refresh_minutes: float = Field(default=60.0, gt=0)
 
     @property
     def is_sqlite(self) -> bool:

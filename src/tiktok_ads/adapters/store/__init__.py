@@ -6,8 +6,10 @@ from tiktok_ads.adapters.store.audience_rows import AudienceRows
 from tiktok_ads.adapters.store.audience_tidy import AudienceTidy
 from tiktok_ads.adapters.store.claims import Claims
 from tiktok_ads.adapters.store.connection_rows import ConnectionRows
+from tiktok_ads.adapters.store.erasure import Erasure
 from tiktok_ads.adapters.store.event_reads import EventReads
 from tiktok_ads.adapters.store.ingest_writes import IngestWrites
+from tiktok_ads.adapters.store.segments import Segments
 from tiktok_ads.adapters.store.settlement import Settlement
 from tiktok_ads.domain.connections import ApiKeyRow, ConnectionRow
 from tiktok_ads.domain.delivery import DeliveryRecord
@@ -23,6 +25,8 @@ class SqlStore(
     AudienceJobs,
     AudienceMembers,
     AudienceTidy,
+    Segments,
+    Erasure,
 ):
     """Every verb of the store; see the mixins for each family."""
 

@@ -33,6 +33,34 @@ def job_is_ours(conn: Connection, fence: tuple[int, int], lock: bool) -> bool:
     return row is not None and (row.status, row.attempts) == (JobStatus.RUNNING.value, attempts)
 
 
+def queue_staged_job(
+    conn: Connection, job_id: int, rows: int, invalid: int, report: str | None, now: float
+) -> int:
+    """A staging job joins its audience's line; returns how many ids it staged."""
+    staged = conn.execute(
+        select(func.count())
+        .select_from(audience_job_members)
+        .where(audience_job_members.c.job_id == job_id)
+    ).scalar_one()
+    job = conn.execute(
+        update(audience_jobs)
+        .where(audience_jobs.c.id == job_id)
+        .values(
+            status=JobStatus.QUEUED.value,
+            accepted_at=now,
+            next_attempt_at=now,
+            row_count=rows,
+            invalid=invalid,
+            staged=staged,
+            report=report,
+            updated_at=now,
+        )
+        .returning(audience_jobs.c.audience_id, audience_jobs.c.action)
+    ).one()
+    mark_audience_busy(conn, job.audience_id, JobAction(job.action), now)
+    return int(staged)
+
+
 def settle_audience_status(conn: Connection, audience_id: int, job_id: int, failed: bool) -> None:
     """The audience's status once a job ends: more work queued, or this job's outcome."""
     others = conn.execute(
@@ -89,7 +117,7 @@ class AudienceJobs(StoreBase):
                 )
             )
             if not staging:
-                _mark_audience_busy(conn, audience_id, action, now)
+                mark_audience_busy(conn, audience_id, action, now)
             return int(result.inserted_primary_key[0])  # type: ignore[index]
 
         return await self._write_tx(run)
@@ -121,32 +149,7 @@ class AudienceJobs(StoreBase):
         self, job_id: int, *, rows: int, invalid: int, report: str | None, now: float
     ) -> int:
         """The staged job becomes work (this is the moment of the 202); returns its id count."""
-
-        def run(conn: Connection) -> int:
-            staged = conn.execute(
-                select(func.count())
-                .select_from(audience_job_members)
-                .where(audience_job_members.c.job_id == job_id)
-            ).scalar_one()
-            job = conn.execute(
-                update(audience_jobs)
-                .where(audience_jobs.c.id == job_id)
-                .values(
-                    status=JobStatus.QUEUED.value,
-                    accepted_at=now,
-                    next_attempt_at=now,
-                    row_count=rows,
-                    invalid=invalid,
-                    staged=staged,
-                    report=report,
-                    updated_at=now,
-                )
-                .returning(audience_jobs.c.audience_id, audience_jobs.c.action)
-            ).one()
-            _mark_audience_busy(conn, job.audience_id, JobAction(job.action), now)
-            return int(staged)
-
-        return await self._write_tx(run)
+        return await self._write_tx(queue_staged_job, job_id, rows, invalid, report, now)
 
     async def claim_audience_job(self, now: float, lease_until: float) -> AudienceJob | None:
         """The next due job that heads its audience's line; a lost claim is taken over."""
@@ -268,7 +271,7 @@ class AudienceJobs(StoreBase):
         return await self._write_tx(run)
 
 
-def _mark_audience_busy(conn: Connection, audience_id: int, action: JobAction, now: float) -> None:
+def mark_audience_busy(conn: Connection, audience_id: int, action: JobAction, now: float) -> None:
     status = AudienceStatus.DELETING if action is JobAction.DELETE else AudienceStatus.SYNCING
     keep = audiences.c.status != AudienceStatus.DELETING.value
     conn.execute(

@@ -20,6 +20,7 @@ from tiktok_ads.entrypoints.api import (
     routes_connections,
     routes_events,
     routes_ops,
+    routes_privacy,
     schemas,
 )
 
@@ -87,6 +88,7 @@ def create_api(container: Container, *, run_dispatcher: bool = True) -> FastAPI:
     app.include_router(routes_events.router, prefix=PREFIX)
     app.include_router(routes_connections.router, prefix=PREFIX)
     app.include_router(routes_audiences.router, prefix=PREFIX)
+    app.include_router(routes_privacy.router, prefix=PREFIX)
     app.hot_routes = {
         ("POST", PREFIX + "/events"): routes_events.post_event,
         ("POST", PREFIX + "/events/batch"): routes_events.post_batch,
