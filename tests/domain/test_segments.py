@@ -3,6 +3,8 @@ it was stored, and what an erased person's event keeps."""
 
 from __future__ import annotations
 
+import orjson
+
 from tiktok_ads.domain.audience_rules import SegmentRule, read_rule
 from tiktok_ads.domain.audiences import IdType
 from tiktok_ads.domain.erasure import remaining_match_keys, without_identity
@@ -14,14 +16,10 @@ EMAIL, PHONE = IdType.EMAIL_SHA256.value, IdType.PHONE_SHA256.value
 def buy(
     builder: SegmentBuilder, *, matches: bool = True, limited: bool = False, **ids: object
 ) -> None:
-    builder.add(
-        matches=matches,
-        value=ids.pop("value", 10.0),  # type: ignore[arg-type]
-        emails=ids.get("emails"),
-        phones=ids.get("phones"),
-        external_ids=ids.get("external_ids"),
-        limited=limited,
-    )
+    who = [ids.get("emails"), ids.get("phones"), ids.get("external_ids"), limited]
+    value = ids.get("value", 10.0)
+    assert isinstance(value, float)
+    builder.add_events([(matches, value, orjson.dumps(who).decode())])
 
 
 def test_identifiers_seen_together_are_one_person_across_events() -> None:

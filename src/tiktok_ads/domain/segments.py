@@ -17,13 +17,12 @@ rule excludes (somebody who paid under LDU is no cart abandoner).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from tiktok_ads.domain.audiences import IdType, Member
+import orjson
 
-_EMAIL, _PHONE, _EXTERNAL = "e", "p", "x"
-_TYPE_OF = {_EMAIL: IdType.EMAIL_SHA256.value, _PHONE: IdType.PHONE_SHA256.value}
+from tiktok_ads.domain.audiences import IdType, Member
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,54 +51,60 @@ def identifiers(value: object) -> Sequence[str]:
     return ()
 
 
+#: One event as the store reads it: whether it is of the rule's type (else of the type the
+#: rule excludes), its value, and its identifiers as the JSON text of
+#: `[email, phone, external_id, limited_data_use]` (each id one hash, a list, or null).
+EventRow = tuple[object, float | None, str]
+
+
 class SegmentBuilder:
-    """Union-find over identifiers: `add` each event the rule reads, `finish`, `members()`."""
+    """Union-find over identifiers: `add_events` as they are read, `finish`, `members()`.
+
+    Runs over hundreds of thousands of events per refresh, hence plain loops over plain data.
+    """
 
     def __init__(self, *, min_count: int, min_value: float | None) -> None:
         self._min_count = min_count
         self._min_value = min_value
-        self._node: dict[str, int] = {}  # kind letter + hash → node
+        # Per kind (email, phone, external_id): hash → node.
+        self._nodes: tuple[dict[str, int], ...] = ({}, {}, {})
         self._parent: list[int] = []
         self._matches: list[tuple[int, float]] = []  # (node, value) of each qualifying event
         self._excluding: list[int] = []  # a node of each event of `without_event_type`
-        self._member_tokens: list[str] = []
+        self._members: list[Member] = []
 
-    def add(
-        self,
-        *,
-        matches: bool,
-        value: float | None,
-        emails: object,
-        phones: object,
-        external_ids: object,
-        limited: bool = False,
-    ) -> None:
-        """One event: of the rule's type (`matches`) or of the type it excludes."""
-        if matches and limited:
-            return
-        nodes = [
-            self._find_or_make(kind + hashed)
-            for kind, found in ((_EMAIL, emails), (_PHONE, phones), (_EXTERNAL, external_ids))
-            for hashed in identifiers(found)
-        ]
-        if not nodes:
-            return  # nobody we could ever recognise
-        root = nodes[0]
-        for other in nodes[1:]:
-            if other != root:
-                self._parent[other] = root
-        if matches:
-            self._matches.append((root, value or 0.0))
-        else:
-            self._excluding.append(root)
+    def add_events(self, rows: Iterable[EventRow]) -> None:
+        matches, excluding, link = self._matches, self._excluding, self._link
+        for of_type, value, who in rows:
+            node, limited = link(who)
+            if node < 0:
+                continue  # nobody we could ever recognise
+            if not of_type:
+                excluding.append(node)
+            elif not limited:
+                matches.append((node, value or 0.0))
 
-    def _find_or_make(self, token: str) -> int:
-        node = self._node.get(token)
-        if node is None:
-            node = self._node[token] = len(self._parent)
-            self._parent.append(node)
-            return node
-        return self._root(node)
+    def _link(self, who: str) -> tuple[int, bool]:
+        """One node for all identifiers of an event (-1: none), and its limited_data_use."""
+        found = orjson.loads(who)
+        parent, nodes, first = self._parent, self._nodes, -1
+        for kind in (0, 1, 2):
+            hashes = found[kind]
+            if hashes is None:
+                continue
+            table = nodes[kind]
+            for hashed in (hashes,) if isinstance(hashes, str) else identifiers(hashes):
+                node = table.get(hashed)
+                if node is None:
+                    node = table[hashed] = len(parent)
+                    parent.append(node)
+                elif parent[node] != node:
+                    node = self._root(node)
+                if first < 0:
+                    first = node
+                elif node != first:
+                    parent[node] = first
+        return first, found[3] is True
 
     def _root(self, node: int) -> int:
         parent = self._parent
@@ -112,32 +117,37 @@ class SegmentBuilder:
 
     def finish(self) -> SegmentCounts:
         """Decide who qualifies, once every event is in; CPU work, best off the event loop."""
-        counts: dict[int, list[float]] = {}
+        person_of = self._parent
+        for node, up in enumerate(person_of):  # every node pointing at its root from now on
+            if person_of[up] != up:
+                person_of[node] = self._root(up)
+        counts: dict[int, int] = {}
+        values: dict[int, float] = {}
         for node, value in self._matches:
-            total = counts.setdefault(self._root(node), [0, 0.0])
-            total[0] += 1
-            total[1] += value
-        excluded = {self._root(node) for node in self._excluding}
+            person = person_of[node]
+            counts[person] = counts.get(person, 0) + 1
+            values[person] = values.get(person, 0.0) + value
+        excluded = {person_of[node] for node in self._excluding}
         floor = self._min_value
         kept = {
-            root
-            for root, (count, value) in counts.items()
+            person
+            for person, count in counts.items()
             if count >= self._min_count
-            and (floor is None or value >= floor)
-            and root not in excluded
+            and (floor is None or values[person] >= floor)
+            and person not in excluded
         }
-        email: set[int] = set()
-        phone: set[int] = set()
-        self._member_tokens = []
-        for token, node in self._node.items():
-            if token[0] != _EXTERNAL and (root := self._root(node)) in kept:
-                self._member_tokens.append(token)
-                (email if token[0] == _EMAIL else phone).add(root)
+        reached: list[set[int]] = [set(), set()]
+        for kind, id_type in ((0, IdType.EMAIL_SHA256.value), (1, IdType.PHONE_SHA256.value)):
+            for hashed, node in self._nodes[kind].items():
+                if (person := person_of[node]) in kept:
+                    self._members.append((id_type, hashed))
+                    reached[kind].add(person)
         self._matches, self._excluding = [], []
-        reachable = len(email | phone)
-        return SegmentCounts(len(kept), len(email), len(phone), reachable, len(self._member_tokens))
+        email, phone = reached
+        return SegmentCounts(
+            len(kept), len(email), len(phone), len(email | phone), len(self._members)
+        )
 
     def members(self) -> Iterator[Member]:
         """(IdType, hash) of every email and phone of every qualifying person (after finish)."""
-        for token in self._member_tokens:
-            yield _TYPE_OF[token[0]], token[1:]
+        return iter(self._members)

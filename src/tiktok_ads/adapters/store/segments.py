@@ -10,10 +10,12 @@ Grouping identifiers into people is union-find (`domain.segments`), which SQLite
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import queue
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy import bindparam, exists, func, select, text, update
 from sqlalchemy.engine import Connection
 
@@ -83,6 +85,40 @@ def segment_sql(postgres: bool, rule: SegmentRule) -> Any:
     return sql
 
 
+def overlapped(fetch: Callable[[], Sequence[Any]], consume: Callable[[Any], None]) -> int:
+    """Fetch chunks in another thread while this one consumes them: the database driver lets
+    go of the GIL while SQLite or the network works, so reading and grouping share 2 cores.
+    Returns how many rows were consumed."""
+    chunks: queue.Queue[Sequence[Any] | BaseException | None] = queue.Queue(maxsize=4)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            while not stop.is_set() and (rows := fetch()):
+                chunks.put(rows)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            chunks.put(exc)
+        else:
+            chunks.put(None)
+
+    reader = threading.Thread(target=produce, name="segment-reader", daemon=True)
+    reader.start()
+    consumed = 0
+    try:
+        while (item := chunks.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            consume(item)
+            consumed += len(item)
+    finally:
+        stop.set()
+        while reader.is_alive():  # unblock a reader waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                chunks.get(timeout=0.05)
+        reader.join()
+    return consumed
+
+
 class Segments(StoreBase):
     async def scan_rule_events(
         self, rule: SegmentRule, pixels: Sequence[str], since: int, sink: SegmentBuilder
@@ -103,20 +139,7 @@ class Segments(StoreBase):
             if not pixels:
                 return 0
             result = conn.execution_options(stream_results=True).execute(sql, params)
-            read = 0
-            while rows := result.fetchmany(FETCH_ROWS):
-                read += len(rows)
-                for matches, value, who in rows:
-                    email, phone, external_id, limited = orjson.loads(who)
-                    sink.add(
-                        matches=bool(matches),
-                        value=value,
-                        emails=email,
-                        phones=phone,
-                        external_ids=external_id,
-                        limited=limited is True or limited == 1,
-                    )
-            return read
+            return overlapped(lambda: result.fetchmany(FETCH_ROWS), sink.add_events)
 
         return await self._read_tx(read)
 
