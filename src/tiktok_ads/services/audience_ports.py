@@ -30,6 +30,7 @@ class AudienceStore(Protocol):
         rule: str | None = None,
         lookalike_of: int | None = None,
         lookalike_spec: str | None = None,
+        refresh_due_at: float | None = None,
     ) -> tuple[AudienceRow, bool]: ...
 
     async def get_audience(self, audience_id: int) -> AudienceRow | None: ...

@@ -33,6 +33,8 @@ from tiktok_ads.services.segments import Refreshed, SegmentRefresher
 
 #: TikTok keeps at most this many custom audiences per advertiser.
 MAX_AUDIENCES_PER_ADVERTISER = 400
+#: A new rule audience is computed by its create call; workers leave it alone this long.
+REFRESH_GRACE_S = 600.0
 
 
 class AudienceService:
@@ -64,6 +66,7 @@ class AudienceService:
         if rule is not None and rule.pixel_id is not None:
             await self._check_rule_pixel(request.advertiser_id, rule.pixel_id)
         await self._check_cap(request.advertiser_id, request.name)
+        now = self._clock.now()
         row, created = await self._store.create_audience(
             advertiser_id=request.advertiser_id,
             name=request.name,
@@ -71,8 +74,10 @@ class AudienceService:
             source="list" if rule is None else "rule",
             backend="file" if rule is None else "segment",
             status=AudienceStatus.PENDING.value,
-            now=self._clock.now(),
+            now=now,
             rule=None if rule is None else rule.to_json(),
+            # Its first refresh comes next, here; a periodic one is due only after it failed.
+            refresh_due_at=None if rule is None else now + REFRESH_GRACE_S,
         )
         if not created and row.status == AudienceStatus.DELETING:
             raise _being_deleted(row, "custom_audience_name")
