@@ -143,7 +143,8 @@ async def test_rule_audiences_refresh_on_their_schedule(
     db_url: str, make_service: ServiceFactory
 ) -> None:
     """TIKTOK_AUDIENCE_REFRESH_MINUTES later the periodic task sends the new members; before
-    it, nothing; an unchanged due segment queues no job."""
+    it, nothing; an unchanged due segment queues no job; people whose events left the window
+    are deleted at TikTok."""
     clock = FrozenClock(START)
     service = await make_service(
         db_url, clock=clock, tiktok_advertiser_id=ADVERTISER, tiktok_audience_refresh_minutes=30
@@ -151,7 +152,8 @@ async def test_rule_audiences_refresh_on_their_schedule(
     periodic = service.container.periodic
     ana, bob = {"email": "ana@example.com"}, {"email": "bob@example.com"}
     await track(service, purchase("a1", ana))
-    audience = await create(service, "Buyers", rule={"event_type": "CompletePayment"})
+    rule = {"event_type": "CompletePayment", "within_days": 1}
+    audience = await create(service, "Buyers", rule=rule)
     view = await settled(service, audience["id"])
     tiktok_id, jobs = view["tiktok_audience_id"], view["jobs"]["counts"]["done"]
     await track(service, purchase("b1", bob))
@@ -173,6 +175,11 @@ async def test_rule_audiences_refresh_on_their_schedule(
         view["segment"]["refreshed_at"],
         view["jobs"]["counts"]["done"],
     )
+    clock.advance(86400 - 3600 + 1)  # the purchases (at 08:00) are now older than a day
+    await periodic.run_now("refresh-audiences")
+    await eventually(lambda: not service.tiktok.audience_members(tiktok_id))
+    deleted = [r.json for r in service.tiktok.requests if r.path.endswith("segment/mapping")]
+    assert ("delete", 2) == (deleted[-1]["action"], len(deleted[-1]["batch_data"]))
 
 
 async def eventually(check: Any, within: float = 10.0) -> None:

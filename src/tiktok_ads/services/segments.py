@@ -70,6 +70,8 @@ class SegmentRefresher:
             try:
                 await self.refresh(audience, keep_unchanged=False)
                 refreshed += 1
+            except Conflict:
+                continue  # deleted meanwhile
             except Exception:
                 # Claimed for this round; the next one tries again.
                 log.exception("refreshing audience %d failed", audience_id)
