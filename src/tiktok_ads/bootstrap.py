@@ -27,6 +27,7 @@ from tiktok_ads.services.audience_staging import Stager
 from tiktok_ads.services.audiences import AudienceService
 from tiktok_ads.services.connections import ConnectionService
 from tiktok_ads.services.dispatch import DispatchConfig, Dispatcher
+from tiktok_ads.services.erasure import ErasureService
 from tiktok_ads.services.event_history import EventHistory
 from tiktok_ads.services.ingest import IngestService
 from tiktok_ads.services.insights import Insights
@@ -35,6 +36,7 @@ from tiktok_ads.services.periodic import PeriodicTasks
 from tiktok_ads.services.ports import Clock
 from tiktok_ads.services.queries import Queries
 from tiktok_ads.services.replay import Replays
+from tiktok_ads.services.segments import SegmentRefresher
 from tiktok_ads.services.verdicts import Verdicts
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ class Container:
     sessions: SessionCipher  # the console's login sessions
     audiences: AudienceService
     audience_runner: AudienceRunner  # audience jobs, beside the dispatcher
+    erasure: ErasureService
     row_hasher: PooledRowHasher
     emulator_app: Any = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -224,6 +227,28 @@ def build(
         config=RunnerConfig(lease_s=settings.tiktok_ads_claim_lease_seconds),
         wake=audience_wake,
     )
+    refresher = SegmentRefresher(
+        store=store,
+        connections=connections,
+        clock=clock,
+        wake=audience_wake,
+        every_s=settings.tiktok_audience_refresh_minutes * 60,
+    )
+    audiences = AudienceService(
+        store=store,
+        connections=connections,
+        stager=stager,
+        refresher=refresher,
+        clock=clock,
+        wake=audience_wake,
+        max_rule_days=settings.tiktok_ads_event_retention_days,
+    )
+    erasure = ErasureService(
+        store=store,
+        clock=clock,
+        phone_region=settings.tiktok_default_phone_region,
+        wake=audience_wake,
+    )
     return Container(
         settings=settings,
         store=store,
@@ -240,11 +265,12 @@ def build(
         insights=Insights(store, clock),
         history=EventHistory(store),
         sessions=SessionCipher(secret),
-        periodic=PeriodicTasks(clock, maintenance.tasks() + audience_runner.tasks()),
-        audiences=AudienceService(
-            store=store, connections=connections, stager=stager, clock=clock, wake=audience_wake
+        periodic=PeriodicTasks(
+            clock, maintenance.tasks() + audience_runner.tasks() + refresher.tasks()
         ),
+        audiences=audiences,
         audience_runner=audience_runner,
+        erasure=erasure,
         row_hasher=row_hasher,
         emulator_app=emulator_app,
     )

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     tiktok_audience_file_max_bytes: int = Field(
         default=50 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024
     )
+    # Rule audiences (segments from tracked events) are computed again this often.
+    tiktok_audience_refresh_minutes: float = Field(default=60.0, gt=0)
 
     @property
     def is_sqlite(self) -> bool:

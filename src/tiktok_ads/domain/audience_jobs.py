@@ -71,6 +71,10 @@ class AudienceRow:
     last_request_id: str | None
     created_at: float
     updated_at: float
+    refresh_due_at: float | None = None  # rule segments: the next periodic refresh
+    refreshed_at: float | None = None  # rule segments: the last refresh
+    segment_counts: str | None = None  # JSON of domain.segments.SegmentCounts
+    erasures: int = 0
 
 
 @dataclass(frozen=True, slots=True)

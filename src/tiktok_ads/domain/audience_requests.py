@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tiktok_ads.domain.audience_rules import SegmentRule, read_rule
 from tiktok_ads.domain.audiences import IdType, SyncAction, parse_id_schema
 from tiktok_ads.errors import FieldError, ValidationFailed
 
@@ -23,6 +24,7 @@ class NewAudience:
     advertiser_id: str
     name: str
     audience_type: str
+    rule: SegmentRule | None = None  # a segment from tracked events
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,17 +100,21 @@ def _raise(errors: list[FieldError]) -> None:
         raise ValidationFailed(errors)
 
 
-def read_new_audience(body: object) -> NewAudience:
+def read_new_audience(body: object, *, max_rule_days: int) -> NewAudience:
+    """The seed's create body, with an optional `rule` (its window at most `max_rule_days`)."""
     raw = _object(body)
     errors: list[FieldError] = []
     advertiser_id = _text(raw, "advertiser_id", errors, MAX_ADVERTISER_CHARS)
     name = _text(raw, "custom_audience_name", errors, MAX_NAME_CHARS)
     audience_type = _choice(raw, "audience_type", AUDIENCE_TYPES, errors, default="CUSTOMER_FILE")
+    rule = None
     if raw.get("rule") is not None:
-        # Segments from tracked events come with their own change; refuse rather than ignore.
-        errors.append(FieldError("rule", "rule audiences are not available yet"))
+        try:
+            rule = read_rule(raw["rule"], max_days=max_rule_days)
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
     _raise(errors)
-    return NewAudience(advertiser_id, name, audience_type)
+    return NewAudience(advertiser_id, name, audience_type, rule)
 
 
 def read_sync(body: object) -> SyncRequest:

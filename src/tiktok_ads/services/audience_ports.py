@@ -1,14 +1,17 @@
 """The ports of the audience services: storage of audiences and jobs, TikTok's audience APIs,
-and the hashing of uploaded rows (in worker processes when there are many)."""
+the hashing of uploaded rows (in worker processes when there are many), rule segments and
+erasure."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any, Protocol
 
 from tiktok_ads.domain.audience_jobs import AudienceAnswer, AudienceJob, AudienceRow, JobAction
+from tiktok_ads.domain.audience_rules import SegmentRule
 from tiktok_ads.domain.audiences import HashedRows, IdType, Member, Packed
 from tiktok_ads.domain.customer_list import CsvBlock, CsvColumns
+from tiktok_ads.domain.segments import SegmentBuilder
 
 Answer = tuple[int | None, str, str | None]  # TikTok's code, message, request_id
 Cursor = tuple[int, ...] | tuple[int, str]  # where a page of ids ended
@@ -28,6 +31,7 @@ class AudienceStore(Protocol):
         rule: str | None = None,
         lookalike_of: int | None = None,
         lookalike_spec: str | None = None,
+        refresh_due_at: float | None = None,
     ) -> tuple[AudienceRow, bool]: ...
 
     async def get_audience(self, audience_id: int) -> AudienceRow | None: ...
@@ -52,6 +56,50 @@ class AudienceStore(Protocol):
     ) -> None: ...
 
     async def discard_staged_job(self, job_id: int) -> None: ...
+
+
+class SegmentStore(AudienceStore, Protocol):
+    """Rule segments: their events read in the database, refreshes claimed and queued."""
+
+    async def scan_rule_events(
+        self, rule: SegmentRule, pixels: Sequence[str], since: int, sink: SegmentBuilder
+    ) -> int: ...
+
+    async def stage_job_members(self, job_id: int, members: Iterable[Member]) -> int: ...
+
+    async def claim_due_refreshes(
+        self, now: float, next_due: float, limit: int = 50
+    ) -> list[int]: ...
+
+    async def finish_refresh(
+        self,
+        job_id: int,
+        audience_id: int,
+        *,
+        erasures: int,
+        counts: str,
+        now: float,
+        next_due: float,
+        keep_unchanged: bool,
+    ) -> str: ...
+
+
+class ErasureStore(Protocol):
+    """A person's events found and stripped, their click ids forgotten, their ids removed."""
+
+    async def get_audience(self, audience_id: int) -> AudienceRow | None: ...
+
+    async def events_naming(
+        self, hashes: Sequence[str], after_id: int, limit: int = 1000
+    ) -> list[tuple[int, str, str]]: ...
+
+    async def strip_event_identities(self, changes: Sequence[tuple[int, str, str]]) -> int: ...
+
+    async def forget_click_ids(self, hashes: Sequence[str]) -> int: ...
+
+    async def erase_members(
+        self, members: Sequence[Member], *, now: float, deadline_at: float
+    ) -> list[tuple[int, int]]: ...
 
 
 class AudienceJobStore(Protocol):

@@ -1,6 +1,6 @@
 """Audience commands: create (one per advertiser and name), sync, upload, delete, lookalike,
-apply. Each change at TikTok is a durable job (`services.audience_runner` sends it); a
-command answers once its job is stored.
+apply, refresh (rule segments). Each change at TikTok is a durable job
+(`services.audience_runner` sends it); a command answers once its job is stored.
 """
 
 from __future__ import annotations
@@ -22,15 +22,19 @@ from tiktok_ads.domain.audience_requests import (
     read_new_audience,
     read_sync,
 )
+from tiktok_ads.domain.audience_rules import SegmentRule
 from tiktok_ads.domain.audiences import LOOKALIKE_MIN_SOURCE, SyncAction
 from tiktok_ads.errors import Conflict, FieldError, NotFound, ValidationFailed
 from tiktok_ads.services.audience_ports import AudienceStore
 from tiktok_ads.services.audience_staging import CsvUpload, JsonRows, Staged, Stager
 from tiktok_ads.services.connections import ConnectionService
 from tiktok_ads.services.ports import Clock
+from tiktok_ads.services.segments import Refreshed, SegmentRefresher
 
 #: TikTok keeps at most this many custom audiences per advertiser.
 MAX_AUDIENCES_PER_ADVERTISER = 400
+#: A new rule audience is computed by its create call; workers leave it alone this long.
+REFRESH_GRACE_S = 600.0
 
 
 class AudienceService:
@@ -40,32 +44,64 @@ class AudienceService:
         store: AudienceStore,
         connections: ConnectionService,
         stager: Stager,
+        refresher: SegmentRefresher,
         clock: Clock,
         wake: asyncio.Event,
+        max_rule_days: int,
     ) -> None:
         self._store = store
         self._connections = connections
         self._stager = stager
+        self._refresher = refresher
         self._clock = clock
         self._wake = wake
+        self._max_rule_days = max_rule_days
 
     async def create(self, body: object) -> tuple[AudienceRow, bool]:
-        """(the audience, whether it is new): the same name for the advertiser is the same one."""
-        request = read_new_audience(body)
+        """(the audience, whether it is new): the same name for the advertiser is the same one.
+        A rule audience is a partner segment (small, frequent changes), computed at once."""
+        request = read_new_audience(body, max_rule_days=self._max_rule_days)
         await self._connections.for_advertiser(request.advertiser_id)
+        rule = request.rule
+        if rule is not None and rule.pixel_id is not None:
+            await self._check_rule_pixel(request.advertiser_id, rule.pixel_id)
         await self._check_cap(request.advertiser_id, request.name)
+        now = self._clock.now()
         row, created = await self._store.create_audience(
             advertiser_id=request.advertiser_id,
             name=request.name,
             audience_type=request.audience_type,
-            source="list",
-            backend="file",
+            source="list" if rule is None else "rule",
+            backend="file" if rule is None else "segment",
             status=AudienceStatus.PENDING.value,
-            now=self._clock.now(),
+            now=now,
+            rule=None if rule is None else rule.to_json(),
+            # Its first refresh comes next, here; a periodic one is due only after it failed.
+            refresh_due_at=None if rule is None else now + REFRESH_GRACE_S,
         )
         if not created and row.status == AudienceStatus.DELETING:
             raise _being_deleted(row, "custom_audience_name")
+        if not created and (row.rule and SegmentRule.from_json(row.rule)) != rule:
+            kind = "with another rule" if row.rule else "as a list audience"
+            raise Conflict(
+                f"audience {row.id} already has the name {row.name!r} {kind}",
+                "custom_audience_name",
+            )
+        if created and rule is not None:
+            await self._refresher.refresh(row, keep_unchanged=True)
+            row = await self._store.get_audience(row.id) or row
         return row, created
+
+    async def refresh(self, audience_id: str) -> Refreshed:
+        """A rule audience computed again now; TikTok then receives only the difference."""
+        audience = await self.audience(audience_id)
+        if audience.status == AudienceStatus.DELETING:
+            raise _being_deleted(audience)
+        if audience.source != "rule":
+            raise ValidationFailed(
+                [FieldError("id", f"a {audience.source} audience has no rule to refresh")]
+            )
+        return await self._refresher.refresh(audience, keep_unchanged=True)
 
     async def sync(self, audience_id: str, body: object) -> Staged:
         """The seed's sync body as a job; 202 once every id is stored."""
@@ -179,6 +215,15 @@ class AudienceService:
         )
         self._wake.set()
         return job_id
+
+    async def _check_rule_pixel(self, advertiser_id: str, pixel_id: str) -> None:
+        pixels = {
+            c.pixel_id for c in await self._connections.all() if c.advertiser_id == advertiser_id
+        }
+        if pixel_id not in pixels:
+            raise ValidationFailed(
+                [FieldError("rule.pixel_id", f"is not a pixel of advertiser {advertiser_id}")]
+            )
 
     async def _check_cap(self, advertiser_id: str, name: str) -> None:
         """A new name past TikTok's cap is refused here (an existing one is just returned)."""

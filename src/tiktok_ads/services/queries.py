@@ -104,6 +104,24 @@ def job_view(job: AudienceJob) -> dict[str, Any]:
     }
 
 
+RULE_NOTE = (
+    "A rule can only use the people whose email or phone hash we hold (sent with their "
+    "tracked events); the others match it but cannot be matched at TikTok."
+)
+
+
+def segment_counts_view(counts: dict[str, int]) -> dict[str, Any]:
+    """What a rule's last refresh found (domain.segments.SegmentCounts as stored)."""
+    people = counts.get("people", 0)
+    return {
+        "people": people,
+        "people_with_email": counts.get("with_email", 0),
+        "people_with_phone": counts.get("with_phone", 0),
+        "people_without_hashes": people - counts.get("reachable", 0),
+        "ids": counts.get("ids", 0),
+    }
+
+
 def audience_view(
     row: AudienceRow,
     jobs: list[AudienceJob] | None = None,
@@ -131,6 +149,13 @@ def audience_view(
     }
     if row.rule is not None:
         view["rule"] = orjson.loads(row.rule)
+        found = orjson.loads(row.segment_counts) if row.segment_counts else {}
+        view["segment"] = {
+            "refreshed_at": iso(row.refreshed_at),
+            "next_refresh_at": iso(row.refresh_due_at),
+            **segment_counts_view(found),
+            "note": RULE_NOTE,
+        }
     if row.source == "lookalike":
         view["lookalike"] = {
             "source_id": None if row.lookalike_of is None else str(row.lookalike_of),

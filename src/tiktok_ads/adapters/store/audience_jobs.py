@@ -3,11 +3,18 @@ audience only, never shared), keep the claim, retry, fail."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Connection
 
 from tiktok_ads.adapters.store.base import StoreBase
-from tiktok_ads.adapters.store.schema import audience_job_rows, audience_jobs, audiences
+from tiktok_ads.adapters.store.schema import (
+    audience_job_members,
+    audience_job_rows,
+    audience_jobs,
+    audiences,
+)
 from tiktok_ads.domain.audience_jobs import (
     OPEN_STATUSES,
     AudienceJob,
@@ -15,7 +22,7 @@ from tiktok_ads.domain.audience_jobs import (
     JobAction,
     JobStatus,
 )
-from tiktok_ads.domain.audiences import Packed
+from tiktok_ads.domain.audiences import Member, Packed
 
 _RETURNING = ", ".join(AudienceJob.__dataclass_fields__)
 
@@ -28,6 +35,36 @@ def job_is_ours(conn: Connection, fence: tuple[int, int], lock: bool) -> bool:
     )
     row = conn.execute(query.with_for_update() if lock else query).first()
     return row is not None and (row.status, row.attempts) == (JobStatus.RUNNING.value, attempts)
+
+
+def queue_staged_job(
+    conn: Connection, job_id: int, rows: int, invalid: int, report: str | None, now: float
+) -> int:
+    """A job whose ids went straight into its sorted set (`stage_job_members`: refreshes)
+    joins its audience's line, sealed; returns how many ids it staged."""
+    staged = conn.execute(
+        select(func.count())
+        .select_from(audience_job_members)
+        .where(audience_job_members.c.job_id == job_id)
+    ).scalar_one()
+    job = conn.execute(
+        update(audience_jobs)
+        .where(audience_jobs.c.id == job_id)
+        .values(
+            status=JobStatus.QUEUED.value,
+            accepted_at=now,
+            next_attempt_at=now,
+            row_count=rows,
+            invalid=invalid,
+            staged=staged,
+            report=report,
+            sealed=True,
+            updated_at=now,
+        )
+        .returning(audience_jobs.c.audience_id, audience_jobs.c.action)
+    ).one()
+    mark_audience_busy(conn, job.audience_id, JobAction(job.action), now)
+    return int(staged)
 
 
 def settle_audience_status(conn: Connection, audience_id: int, job_id: int, failed: bool) -> None:
@@ -86,7 +123,7 @@ class AudienceJobs(StoreBase):
                 )
             )
             if not staging:
-                _mark_audience_busy(conn, audience_id, action, now)
+                mark_audience_busy(conn, audience_id, action, now)
             return int(result.inserted_primary_key[0])  # type: ignore[index]
 
         return await self._write_tx(run)
@@ -104,6 +141,18 @@ class AudienceJobs(StoreBase):
 
         await self._write_tx(run)
         return sum(len(hashes) for hashes in packed.values()) // 64
+
+    async def stage_job_members(self, job_id: int, members: Iterable[Member]) -> int:
+        """Ids straight into a staging job's sorted set (jobs the service builds itself, such
+        as a refresh; uploads arrive by `stage_job_ids`); repeats collapse."""
+        rows = sorted(members)
+
+        def run(conn: Connection) -> int:
+            from tiktok_ads.adapters.store.audience_sealing import insert_sorted  # (a cycle)
+
+            return insert_sorted(conn, "audience_job_members", job_id, rows) if rows else 0
+
+        return await self._write_tx(run)
 
     async def queue_audience_job(
         self, job_id: int, *, rows: int, ids: int, invalid: int, report: str | None, now: float
@@ -126,7 +175,7 @@ class AudienceJobs(StoreBase):
                 )
                 .returning(audience_jobs.c.audience_id, audience_jobs.c.action)
             ).one()
-            _mark_audience_busy(conn, job.audience_id, JobAction(job.action), now)
+            mark_audience_busy(conn, job.audience_id, JobAction(job.action), now)
 
         await self._write_tx(run)
 
@@ -250,7 +299,7 @@ class AudienceJobs(StoreBase):
         return await self._write_tx(run)
 
 
-def _mark_audience_busy(conn: Connection, audience_id: int, action: JobAction, now: float) -> None:
+def mark_audience_busy(conn: Connection, audience_id: int, action: JobAction, now: float) -> None:
     status = AudienceStatus.DELETING if action is JobAction.DELETE else AudienceStatus.SYNCING
     keep = audiences.c.status != AudienceStatus.DELETING.value
     conn.execute(

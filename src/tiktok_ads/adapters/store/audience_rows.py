@@ -33,6 +33,7 @@ class AudienceRows(StoreBase):
         rule: str | None = None,
         lookalike_of: int | None = None,
         lookalike_spec: str | None = None,
+        refresh_due_at: float | None = None,
     ) -> tuple[AudienceRow, bool]:
         """(the audience, whether it is new); an existing (advertiser, name) is returned as is."""
         values = {
@@ -45,6 +46,7 @@ class AudienceRows(StoreBase):
             "rule": rule,
             "lookalike_of": lookalike_of,
             "lookalike_spec": lookalike_spec,
+            "refresh_due_at": refresh_due_at,
             "created_at": now,
             "updated_at": now,
         }

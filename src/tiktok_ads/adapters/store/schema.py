@@ -221,6 +221,13 @@ audiences = Table(
     Column("last_request_id", String(64)),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    # Rule segments (migration 0007): a periodic refresh is due then (claimed by moving it on),
+    # the last refresh's time and counts (JSON), and erasures seen (a refresh staged across an
+    # erasure is not queued).
+    Column("refresh_due_at", Float),
+    Column("refreshed_at", Float),
+    Column("segment_counts", Text),
+    Column("erasures", BigInteger, nullable=False, server_default=text("0")),
     # Parallel creates of one name can never make two (nor two at TikTok).
     UniqueConstraint("advertiser_id", "name", name="uq_audiences_advertiser_name"),
 )

@@ -23,6 +23,7 @@ from tiktok_ads.entrypoints.api import (
     routes_insights,
     routes_keys,
     routes_ops,
+    routes_privacy,
     routes_snippet,
     schemas,
 )
@@ -95,6 +96,7 @@ def create_api(container: Container, *, run_dispatcher: bool = True) -> FastAPI:
     app.include_router(routes_insights.router, prefix=PREFIX)
     console.install(app)
     app.include_router(routes_audiences.router, prefix=PREFIX)
+    app.include_router(routes_privacy.router, prefix=PREFIX)
     app.hot_routes = {
         ("POST", PREFIX + "/events"): routes_events.post_event,
         ("POST", PREFIX + "/events/batch"): routes_events.post_batch,

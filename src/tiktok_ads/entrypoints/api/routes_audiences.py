@@ -1,10 +1,11 @@
-"""Audiences: create, list, read, delete; sync, CSV upload, lookalike, apply.
+"""Audiences: create, list, read, delete; sync, CSV upload, lookalike, apply, refresh.
 
 Writes need the `admin` right (they change what TikTok targets); reads need `events`.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,7 +19,7 @@ from tiktok_ads.entrypoints.api.uploads import capped, check_length, multipart_f
 from tiktok_ads.errors import FieldError
 from tiktok_ads.services.api_keys import Principal
 from tiktok_ads.services.audience_staging import Staged
-from tiktok_ads.services.queries import audience_view
+from tiktok_ads.services.queries import audience_view, segment_counts_view
 
 router = APIRouter(tags=["audiences"])
 admin = Depends(require("admin"))
@@ -214,3 +215,22 @@ async def apply_audience(
     await _visible(request, key, audience_id)
     job_id = await container(request).audiences.apply(audience_id, await read_json(request))
     return _queued(audience_id, job_id)
+
+
+@router.post(
+    "/audiences/{audience_id}/refresh",
+    status_code=202,
+    summary="Compute a rule audience again now (TikTok receives only the difference)",
+    response_model=schemas.RefreshQueued,
+    responses={**schemas.ERRORS, **NOT_FOUND, **CONFLICT},
+)
+async def refresh_audience(request: Request, audience_id: str, _: Any = admin) -> JsonResponse:
+    refreshed = await container(request).audiences.refresh(audience_id)
+    body = {
+        "success": True,
+        "id": audience_id,
+        "job_id": refreshed.job_id,
+        "status": "queued",
+        "segment": segment_counts_view(asdict(refreshed.counts)),
+    }
+    return JsonResponse(body, status_code=202)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class UserIn(BaseModel):
@@ -94,10 +94,38 @@ class ConnectIn(BaseModel):
     )
 
 
+class RuleIn(BaseModel):
+    """A segment from tracked events: people with `min_count` events of `event_type` (worth
+    `min_value` together, with these contents) in `within_days`, and none of
+    `without_event_type`."""
+
+    model_config = ConfigDict(extra="forbid")
+    event_type: str = Field(max_length=100, examples=["CompletePayment"])
+    min_count: int = Field(1, ge=1, le=1_000_000)
+    min_value: float | None = Field(None, ge=0, description="Sum of the events' values")
+    within_days: int | None = Field(
+        None, ge=1, description="At most TIKTOK_ADS_EVENT_RETENTION_DAYS (the default)"
+    )
+    content_ids: list[str] | None = Field(None, min_length=1, max_length=100)
+    content_category: str | None = Field(None, max_length=128)
+    without_event_type: str | None = Field(None, max_length=100, examples=["CompletePayment"])
+    pixel_id: str | None = Field(None, description="Default: every pixel of the advertiser")
+
+
 class AudienceIn(BaseModel):
     advertiser_id: str = Field(description="An advertiser of one of the connections")
     custom_audience_name: str = Field(max_length=128, description="Unique per advertiser")
     audience_type: Literal["CUSTOMER_FILE"] = "CUSTOMER_FILE"
+    rule: RuleIn | None = Field(None, description="A segment kept in sync with tracked events")
+
+
+class EraseIn(BaseModel):
+    """One or more identifiers of the person, raw or already SHA-256."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: str | None = None
+    phone: str | None = None
+    external_id: str | None = None
 
 
 class SyncIn(BaseModel):
@@ -156,6 +184,22 @@ class KeyIn(BaseModel):
         description="Limit the key to these pixels; null: every pixel (a key limited to some "
         "pixels makes keys for its own pixels only, by default all of them)",
     )
+
+
+class RefreshQueued(BaseModel):
+    success: bool
+    id: str
+    job_id: int
+    status: Literal["queued"]
+    segment: dict[str, Any] = Field(description="What the refresh found (people, keys, ids)")
+
+
+class ErasureQueued(BaseModel):
+    success: bool
+    status: Literal["queued"]
+    removed: dict[str, int] = Field(description="identifiers, events, click_ids, audiences")
+    audience_jobs: list[dict[str, Any]] = Field(description="The REMOVE job of each audience")
+    warnings: list[str]
 
 
 class EventAccepted(BaseModel):
