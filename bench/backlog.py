@@ -29,6 +29,7 @@ from bench.harness import (
     service_env,
     start_emulator,
 )
+from bench.rss import rss_mb
 from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.domain.events import NewEvent
 from tiktok_ads.domain.inbound import IngestRules, prepare_event
@@ -135,21 +136,6 @@ class Drain:
         return self.delivered_events / self.requests if self.requests else 0.0
 
 
-def _rss_mb(pid: int) -> tuple[float, float]:
-    """(VmRSS, VmHWM) of a process in MB; (0, 0) once it is gone."""
-    rss = hwm = 0.0
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1]) / 1024
-                elif line.startswith("VmHWM:"):
-                    hwm = int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return rss, hwm
-
-
 def drain(
     procs: Processes,
     tmp: Path,
@@ -200,7 +186,7 @@ def _wait_for_empty(
                 )
             if emulator.popen.poll() is not None:
                 raise BenchError(f"the emulator exited:\n{emulator.tail()}")
-            rss, now_hwm = _rss_mb(worker.pid)
+            rss, now_hwm = rss_mb(worker.pid)
             peak, hwm, samples = max(peak, rss), max(hwm, now_hwm), samples + 1
             if i % POLL_QUEUE_EVERY == 0:
                 (pending,) = conn.execute(_PENDING_SQL).fetchone()
@@ -214,7 +200,7 @@ def _wait_for_empty(
                 f"the backlog did not drain within {timeout_s:.0f} s ({pending} left):\n"
                 f"{worker.tail()}"
             )
-        hwm = max(hwm, _rss_mb(worker.pid)[1])
+        hwm = max(hwm, rss_mb(worker.pid)[1])
         result = _delivery_figures(conn, events)
     result.wall_s = wall
     result.peak_rss_mb, result.hwm_rss_mb, result.rss_samples = peak, hwm, samples

@@ -84,8 +84,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def cli(*args: str) -> list[str]:
-    """The `tiktok-ads` console script of this venv (or the module, if not installed)."""
+def cli(*args: str, checkout: Path | None = None) -> list[str]:
+    """The `tiktok-ads` console script of this venv (or the module, if not installed); with
+    `checkout`, that checkout's own `.venv` (another revision, measured in the same run)."""
+    if checkout is not None:
+        script = checkout / ".venv" / "bin" / "tiktok-ads"
+        if not script.exists():
+            raise BenchError(f"{script} is missing: run `make .venv/.installed-run` in {checkout}")
+        return [str(script), *args]
     script = Path(sys.executable).with_name("tiktok-ads")
     if script.exists():
         return [str(script), *args]
@@ -252,15 +258,35 @@ def wait_until_serving(url: str, proc: Proc, timeout_s: float = START_TIMEOUT_S)
 
 
 def start_service(
-    procs: Processes, workdir: Path, port: int, env: dict[str, str], workers: int = 1
+    procs: Processes,
+    workdir: Path,
+    port: int,
+    env: dict[str, str],
+    serve_args: Sequence[str] = (),
+    *,
+    checkout: Path | None = None,
+    name: str = "service",
 ) -> Proc:
-    """`tiktok-ads serve --no-worker [--workers N]` on the loopback, answering /healthz."""
-    argv = cli(
-        "serve", "--no-worker", "--host", HOST, "--port", str(port), "--workers", str(workers)
-    )
-    proc = procs.start("service", argv, env, workdir, cwd=workdir)
+    """`tiktok-ads serve [serve_args]` on the loopback, answering /healthz; no `serve_args` is
+    the documented command with its defaults (delivery worker included)."""
+    argv = cli("serve", "--host", HOST, "--port", str(port), *serve_args, checkout=checkout)
+    proc = procs.start(name, argv, env, workdir, cwd=workdir)
     wait_until_serving(f"http://{HOST}:{port}/healthz", proc)
     return proc
+
+
+def start_sink(procs: Processes, workdir: Path, port: int) -> Proc:
+    """bench/tiktok_sink.py (TikTok as a simple HTTP server) in its own process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIKTOK_")}
+    env.update(PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO))
+    argv = [sys.executable, "-m", "bench.tiktok_sink", "--host", HOST, "--port", str(port)]
+    proc = procs.start("tiktok-sink", argv, env, workdir, cwd=REPO)
+    wait_until_serving(f"http://{HOST}:{port}/_sink/stats", proc)
+    return proc
+
+
+# TikTok's per-pixel pace and daily cap lifted: the speed benchmarks measure us, not the limits.
+LIFTED_LIMITS = {"TIKTOK_RATE_LIMIT_RPS": "1000", "TIKTOK_DAILY_EVENT_LIMIT": "100000000"}
 
 
 def start_emulator(procs: Processes, workdir: Path, port: int) -> Proc:

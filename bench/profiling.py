@@ -1,8 +1,8 @@
 """Where a benchmarked process spends its time: py-spy samples and a plain-text summary.
 
-`record(pid, out)` samples a running process (only the threads holding the GIL, so idle
-thread-pool workers don't count) into py-spy's collapsed-stack format while a block runs;
-`summarize(out)` prints the functions with the largest inclusive and self share.
+`record(pid, out)` samples a running process and its children (only the threads holding the
+GIL, so idle thread-pool workers don't count) into py-spy's collapsed-stack format while a
+block runs; `summarize(out)` prints the functions with the largest inclusive and self share.
 
 Prerequisites (profiling only, not a project dependency): py-spy in the venv
 (`.venv/bin/pip install py-spy`); root or ptrace permission to attach.
@@ -42,6 +42,7 @@ def record(pid: int, out: Path | None, rate: int = 200) -> Iterator[None]:
         yield
         return
     argv = [_py_spy(), "record", "--pid", str(pid), "--gil", "-r", str(rate), "-f", "raw"]
+    argv.append("--subprocesses")  # a service of several processes: all of them
     spy = subprocess.Popen(
         [*argv, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )

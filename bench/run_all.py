@@ -4,9 +4,16 @@ Full size takes about 10-15 minutes on 2 cores (the 1,000,000-event backlog is m
 `--quick` shrinks every size and duration to check that the benchmarks work (a minute or two;
 its figures are not the targets' figures).
 
+The speed of the default `tiktok-ads serve` (issue 9) is `single_event`, `batch` and
+`end_to_end` (which also gives events per TikTok request and the service's peak RSS); with
+`--compare DIR` each of them also runs DIR's checkout (its own .venv) in the same run, for a
+before/after that the machine's load cannot skew: `git worktree add --detach ../base main`,
+`make -C ../base .venv/.installed-run`, then `--compare ../base`.
+
 Prerequisites: the venv; wrk (`apt-get update && apt-get install -y wrk` as root) for the
 single-event benchmark; py-spy only with --profile. Nothing is installed by this script.
 Run: .venv/bin/python -m bench.run_all [--quick] [--only single_event,batch] [--profile DIR]
+     [--compare DIR]
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ class Bench:
     quick: tuple[str, ...]
     timeout_s: float
     profiles: bool = True
+    compares: bool = False  # takes --compare DIR (another checkout, same run)
 
 
 BENCHES = (
@@ -45,9 +53,17 @@ BENCHES = (
         "single_event",
         "bench.bench_single_event",
         ("--duration", "3", "--pairs", "1", "--warmup", "1"),
-        600,
+        900,
+        compares=True,
     ),
-    Bench("batch", "bench.bench_batch", ("--duration", "3", "--runs", "1", "--warmup", "1"), 600),
+    Bench("batch", "bench.bench_batch", ("--runs", "1", "--batches", "8"), 900, compares=True),
+    Bench(
+        "end_to_end",
+        "bench.bench_end_to_end",
+        ("--runs", "1", "--batches", "20"),
+        1800,
+        compares=True,
+    ),
     Bench("drain", "bench.bench_drain", ("--events", "20000", "--runs", "1"), 1800),
     Bench("worker_rss", "bench.bench_worker_rss", ("--events", "50000", "--runs", "1"), 5400),
 )
@@ -156,6 +172,12 @@ def main() -> None:
         "--only", help="comma-separated names: " + ",".join(b.name for b in BENCHES)
     )
     parser.add_argument("--profile", type=Path, help="directory for py-spy profiles")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        help="another checkout with its own .venv (e.g. a worktree of main): the service "
+        "benchmarks run it too, alternately, in the same run",
+    )
     args = parser.parse_args()
     chosen = [b for b in BENCHES if not args.only or b.name in args.only.split(",")]
     if not chosen:
@@ -168,6 +190,8 @@ def main() -> None:
             argv = list(bench.quick) if args.quick else []
             if args.profile and bench.profiles:
                 argv += ["--profile", str(args.profile)]
+            if args.compare and bench.compares:
+                argv += ["--compare", str(args.compare)]
             print(f"\n######## {bench.name}: python -m {bench.module} {' '.join(argv)}", flush=True)
             outcomes.append(run_one(bench, argv))
     except KeyboardInterrupt:
