@@ -117,6 +117,7 @@ def serve(
 
     from tiktok_ads.bootstrap import SANDBOX_API_KEY
     from tiktok_ads.entrypoints.api.app import create_app
+    from tiktok_ads.entrypoints.collector import tune_for_server
 
     _logging(log_level)
     settings = _settings()
@@ -150,6 +151,7 @@ def serve(
             '-d \'{"event_type":"ViewContent","event_id":"hello-1",'
             '"context":{"page_url":"https://shop.example/e/1"}}\''
         )
+    tune_for_server()
     uvicorn.run(
         app,
         host=host,
@@ -165,6 +167,7 @@ def serve(
 def worker(log_level: str) -> None:
     """Deliver queued events only (scale-out: run several, on PostgreSQL)."""
     from tiktok_ads.bootstrap import build
+    from tiktok_ads.entrypoints.collector import tune_for_server
 
     _logging(log_level)
     container = build(_settings())
@@ -175,6 +178,7 @@ def worker(log_level: str) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await container.start(run_dispatcher=True)
+        tune_for_server()
         await stop.wait()
         await container.stop()
 

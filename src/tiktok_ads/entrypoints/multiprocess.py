@@ -32,10 +32,13 @@ def _child(host: str, port: int, log_level: str) -> None:
     import uvicorn
 
     from tiktok_ads.entrypoints.api.app import app_from_environment
+    from tiktok_ads.entrypoints.collector import tune_for_server
 
     sock = _reuseport_socket(host, port)
+    app = app_from_environment()
+    tune_for_server()
     config = uvicorn.Config(
-        app_from_environment(),
+        app,
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=30,
