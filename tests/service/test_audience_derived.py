@@ -24,10 +24,10 @@ def field_of(body: dict[str, Any]) -> str:
 
 
 async def test_a_lookalike_of_a_synced_audience_is_made_at_tiktok(
-    db_url: str, make_service: ServiceFactory
+    make_service: ServiceFactory,
 ) -> None:
     """201 with our id; TikTok gets lookalike/create/ naming the source's TikTok id."""
-    service = await make_service(db_url, tiktok_advertiser_id=ADVERTISER)
+    service = await make_service(tiktok_advertiser_id=ADVERTISER)
     source = await create(service)
     await sync(service, source["id"], "APPEND", ["EMAIL_SHA256"], [[e] for e in emails(120)])
     source_view = await settled(service, source["id"])
@@ -80,11 +80,9 @@ async def test_lookalikes_need_a_source_of_100_that_is_no_lookalike(
     assert 1 == len(calls)
 
 
-async def test_an_audience_applied_as_exclusion_to_ad_groups(
-    db_url: str, make_service: ServiceFactory
-) -> None:
+async def test_an_audience_applied_as_exclusion_to_ad_groups(make_service: ServiceFactory) -> None:
     """apply Exclude queued right after the first sync: applied once the audience exists."""
-    service = await make_service(db_url, tiktok_advertiser_id=ADVERTISER)
+    service = await make_service(tiktok_advertiser_id=ADVERTISER)
     holders = await create(service)
     await sync(service, holders["id"], "APPEND", ["EMAIL_SHA256"], [[e] for e in emails(3)])
     body = {"adgroup_ids": ["1800001", "1800002"], "usage_mode": "Exclude"}
