@@ -154,3 +154,31 @@ async def test_bad_sync_bodies_are_refused_naming_the_field(make_service: Servic
     missing = await service.post("/audiences/999/sync", base)
     assert 404 == missing.status_code
     assert 404 == (await service.get("/audiences/nope")).status_code
+
+
+async def test_tiktoks_cap_of_400_audiences_is_checked_here_first(
+    make_service: ServiceFactory,
+) -> None:
+    """At 400 audiences a new name is refused naming advertiser_id; an existing one is still
+    answered (200)."""
+    service = await make_service(tiktok_advertiser_id=ADVERTISER)
+    for i in range(400):
+        await service.container.store.create_audience(
+            advertiser_id=ADVERTISER,
+            name=f"A{i}",
+            audience_type="CUSTOMER_FILE",
+            source="list",
+            backend="file",
+            status="pending",
+            now=0.0,
+        )
+    new = await service.post(
+        "/audiences", {"advertiser_id": ADVERTISER, "custom_audience_name": "B"}
+    )
+    old = await service.post(
+        "/audiences", {"advertiser_id": ADVERTISER, "custom_audience_name": "A7"}
+    )
+    assert [(422, "advertiser_id"), 200] == [
+        (new.status_code, field_of(new.json())),
+        old.status_code,
+    ]
