@@ -15,6 +15,7 @@ from tests.service.audience_support import (
 from tests.service.conftest import ServiceFactory
 
 from tiktok_ads.domain.normalize import hash_email, hash_phone
+from tiktok_ads.entrypoints.api.app import PREFIX
 
 LOOKALIKE = {"custom_audience_name": "Like holders", "location_ids": ["6252001"]}
 
@@ -182,3 +183,31 @@ async def test_tiktoks_cap_of_400_audiences_is_checked_here_first(
         (new.status_code, field_of(new.json())),
         old.status_code,
     ]
+
+
+async def test_reads_need_the_events_right_writes_admin_and_openapi_shows_it_all(
+    make_service: ServiceFactory,
+) -> None:
+    """An events key reads audiences but may not change them (403); every route and body is
+    in the OpenAPI document."""
+    service = await make_service(tiktok_advertiser_id=ADVERTISER)
+    audience = await create(service)
+    reader = {
+        "Authorization": f"Bearer {await service.container.keys.create('r', frozenset({'events'}))}"
+    }
+    read = await service.get(f"/audiences/{audience['id']}", headers=reader)
+    write = await service.post(f"/audiences/{audience['id']}/apply", {}, headers=reader)
+    assert (200, 403) == (read.status_code, write.status_code)
+    spec = (await service.http.get("/openapi.json")).json()
+    paths = {p.removeprefix(PREFIX) for p in spec["paths"] if "audiences" in p}
+    assert {
+        "/audiences",
+        "/audiences/{audience_id}",
+        "/audiences/{audience_id}/sync",
+        "/audiences/{audience_id}/upload",
+        "/audiences/{audience_id}/lookalike",
+        "/audiences/{audience_id}/apply",
+    } == paths
+    assert {"AudienceIn", "SyncIn", "LookalikeIn", "ApplyIn"} <= set(spec["components"]["schemas"])
+    upload = spec["paths"][PREFIX + "/audiences/{audience_id}/upload"]["post"]["requestBody"]
+    assert {"text/csv", "multipart/form-data"} == set(upload["content"])
