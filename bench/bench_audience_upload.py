@@ -107,11 +107,16 @@ class RssSampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid, self.server_peak, self.server_hwm, self.workers_peak = pid, 0.0, 0.0, 0.0
         self.workers_cpu: dict[int, float] = {}
+        self.timeline: list[tuple[float, float]] = []  # (seconds, server RSS MB) every 5 s
         self.stop = threading.Event()
 
     def run(self) -> None:
+        started = time.perf_counter()
         while not self.stop.wait(0.1):
             rss, hwm = _status(self.pid)
+            elapsed = time.perf_counter() - started
+            if not self.timeline or elapsed - self.timeline[-1][0] >= 5:
+                self.timeline.append((elapsed, rss))
             self.server_peak = max(self.server_peak, rss)
             self.server_hwm = max(self.server_hwm, hwm)
             for child in _children(self.pid):
@@ -174,7 +179,8 @@ def one_run(procs: Processes, tmp: Path, csv: Path, rows: int, workers: int) -> 
         f"{sampler.server_peak:.0f} MB (VmHWM {sampler.server_hwm:.0f}), hashing processes "
         f"{sampler.workers_peak:.0f} MB each at most\n  CPU: server {server_cpu:.1f} s, "
         f"hashing processes {sum(sampler.workers_cpu.values()):.1f} s, emulator (TikTok) "
-        f"{emulator_cpu:.1f} s",
+        f"{emulator_cpu:.1f} s\n  server RSS: "
+        + ", ".join(f"{t:.0f}s {mb:.0f}MB" for t, mb in sampler.timeline),
         flush=True,
     )
     procs.stop(server)

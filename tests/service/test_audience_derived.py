@@ -15,6 +15,7 @@ from tests.service.audience_support import (
 from tests.service.conftest import ServiceFactory
 
 from tiktok_ads.domain.normalize import hash_email, hash_phone
+from tiktok_ads.entrypoints.api.app import PREFIX
 
 LOOKALIKE = {"custom_audience_name": "Like holders", "location_ids": ["6252001"]}
 
@@ -24,10 +25,10 @@ def field_of(body: dict[str, Any]) -> str:
 
 
 async def test_a_lookalike_of_a_synced_audience_is_made_at_tiktok(
-    db_url: str, make_service: ServiceFactory
+    make_service: ServiceFactory,
 ) -> None:
     """201 with our id; TikTok gets lookalike/create/ naming the source's TikTok id."""
-    service = await make_service(db_url, tiktok_advertiser_id=ADVERTISER)
+    service = await make_service(tiktok_advertiser_id=ADVERTISER)
     source = await create(service)
     await sync(service, source["id"], "APPEND", ["EMAIL_SHA256"], [[e] for e in emails(120)])
     source_view = await settled(service, source["id"])
@@ -80,11 +81,9 @@ async def test_lookalikes_need_a_source_of_100_that_is_no_lookalike(
     assert 1 == len(calls)
 
 
-async def test_an_audience_applied_as_exclusion_to_ad_groups(
-    db_url: str, make_service: ServiceFactory
-) -> None:
+async def test_an_audience_applied_as_exclusion_to_ad_groups(make_service: ServiceFactory) -> None:
     """apply Exclude queued right after the first sync: applied once the audience exists."""
-    service = await make_service(db_url, tiktok_advertiser_id=ADVERTISER)
+    service = await make_service(tiktok_advertiser_id=ADVERTISER)
     holders = await create(service)
     await sync(service, holders["id"], "APPEND", ["EMAIL_SHA256"], [[e] for e in emails(3)])
     body = {"adgroup_ids": ["1800001", "1800002"], "usage_mode": "Exclude"}
@@ -156,3 +155,59 @@ async def test_bad_sync_bodies_are_refused_naming_the_field(make_service: Servic
     missing = await service.post("/audiences/999/sync", base)
     assert 404 == missing.status_code
     assert 404 == (await service.get("/audiences/nope")).status_code
+
+
+async def test_tiktoks_cap_of_400_audiences_is_checked_here_first(
+    make_service: ServiceFactory,
+) -> None:
+    """At 400 audiences a new name is refused naming advertiser_id; an existing one is still
+    answered (200)."""
+    service = await make_service(tiktok_advertiser_id=ADVERTISER)
+    for i in range(400):
+        await service.container.store.create_audience(
+            advertiser_id=ADVERTISER,
+            name=f"A{i}",
+            audience_type="CUSTOMER_FILE",
+            source="list",
+            backend="file",
+            status="pending",
+            now=0.0,
+        )
+    new = await service.post(
+        "/audiences", {"advertiser_id": ADVERTISER, "custom_audience_name": "B"}
+    )
+    old = await service.post(
+        "/audiences", {"advertiser_id": ADVERTISER, "custom_audience_name": "A7"}
+    )
+    assert [(422, "advertiser_id"), 200] == [
+        (new.status_code, field_of(new.json())),
+        old.status_code,
+    ]
+
+
+async def test_reads_need_the_events_right_writes_admin_and_openapi_shows_it_all(
+    make_service: ServiceFactory,
+) -> None:
+    """An events key reads audiences but may not change them (403); every route and body is
+    in the OpenAPI document."""
+    service = await make_service(tiktok_advertiser_id=ADVERTISER)
+    audience = await create(service)
+    reader = {
+        "Authorization": f"Bearer {await service.container.keys.create('r', frozenset({'events'}))}"
+    }
+    read = await service.get(f"/audiences/{audience['id']}", headers=reader)
+    write = await service.post(f"/audiences/{audience['id']}/apply", {}, headers=reader)
+    assert (200, 403) == (read.status_code, write.status_code)
+    spec = (await service.http.get("/openapi.json")).json()
+    paths = {p.removeprefix(PREFIX) for p in spec["paths"] if "audiences" in p}
+    assert {
+        "/audiences",
+        "/audiences/{audience_id}",
+        "/audiences/{audience_id}/sync",
+        "/audiences/{audience_id}/upload",
+        "/audiences/{audience_id}/lookalike",
+        "/audiences/{audience_id}/apply",
+    } == paths
+    assert {"AudienceIn", "SyncIn", "LookalikeIn", "ApplyIn"} <= set(spec["components"]["schemas"])
+    upload = spec["paths"][PREFIX + "/audiences/{audience_id}/upload"]["post"]["requestBody"]
+    assert {"text/csv", "multipart/form-data"} == set(upload["content"])

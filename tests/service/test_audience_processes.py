@@ -42,7 +42,7 @@ def serve_env(tmp_path: Path, tiktok: RunningEmulator) -> dict[str, str]:
         "TIKTOK_ADVERTISER_ID": ADVERTISER,
         "TIKTOK_ADS_API_KEY": KEY,
         "TIKTOK_API_BASE_URL": tiktok.base_url,
-        "TIKTOK_ADS_CLAIM_LEASE_SECONDS": "2",
+        "TIKTOK_ADS_CLAIM_LEASE_SECONDS": "1",
         "TIKTOK_AUDIENCE_HASH_WORKERS": "0",
     }
 

@@ -21,13 +21,13 @@ from tiktok_ads.emulator import create_app as create_emulator
 
 
 async def test_tiktok_failing_the_first_audience_calls_is_retried_to_done(
-    db_url: str, make_service: ServiceFactory
+    make_service: ServiceFactory,
 ) -> None:
     """A 503 page, then code 50000, on the audience API: the job retries and ends done."""
     emulator = create_emulator()
     emulator.state.emulator.faults.add("http_503", 1, path="dmp/custom_audience")
     emulator.state.emulator.faults.add("code_50000", 1, path="dmp/custom_audience")
-    service = await make_service(db_url, emulator, tiktok_advertiser_id=ADVERTISER)
+    service = await make_service(emulator=emulator, tiktok_advertiser_id=ADVERTISER)
     audience = await create(service)
     await sync(service, audience["id"], "APPEND", ["EMAIL_SHA256"], [[e] for e in emails(5)])
     view = await settled(service, audience["id"])
@@ -75,10 +75,10 @@ async def test_a_create_whose_answer_was_lost_adopts_the_audience_tiktok_made(
 
 
 async def test_an_update_under_tiktoks_1000_user_floor_fails_clearly_and_changes_nothing(
-    db_url: str, make_service: ServiceFactory
+    make_service: ServiceFactory,
 ) -> None:
     """A REMOVE leaving 999 users fails before anything is sent, saying why; members stay."""
-    service = await make_service(db_url, tiktok_advertiser_id=ADVERTISER)
+    service = await make_service(tiktok_advertiser_id=ADVERTISER)
     audience = await create(service)
     await sync(service, audience["id"], "APPEND", ["EMAIL_SHA256"], [[e] for e in emails(1000)])
     tiktok_id = (await settled(service, audience["id"]))["tiktok_audience_id"]
@@ -119,11 +119,11 @@ async def test_delete_removes_the_audience_at_tiktok_then_here(
 
 
 async def test_audience_calls_use_the_marketing_token_from_connect(
-    db_url: str, make_service: ServiceFactory
+    make_service: ServiceFactory,
 ) -> None:
     """marketing_access_token on POST /connect: audience calls carry it, events keep theirs;
     it is never shown."""
-    service = await make_service(db_url, tiktok_advertiser_id=ADVERTISER)
+    service = await make_service(tiktok_advertiser_id=ADVERTISER)
     marketing = "f" * 40
     connected = await service.post(
         "/connect",
@@ -143,11 +143,9 @@ async def test_audience_calls_use_the_marketing_token_from_connect(
     assert {"***ffff"} == masks
 
 
-async def test_an_advertiser_without_a_connection_is_refused(
-    db_url: str, make_service: ServiceFactory
-) -> None:
+async def test_an_advertiser_without_a_connection_is_refused(make_service: ServiceFactory) -> None:
     """POST /audiences for an advertiser no connection has: 422, code 40001, advertiser_id."""
-    service = await make_service(db_url, tiktok_advertiser_id=ADVERTISER)
+    service = await make_service(tiktok_advertiser_id=ADVERTISER)
     response = await service.post(
         "/audiences", {"advertiser_id": "999", "custom_audience_name": "X"}
     )

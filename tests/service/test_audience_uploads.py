@@ -33,11 +33,11 @@ async def upload(
 
 
 async def test_a_csv_upload_reports_bad_rows_by_line_and_skips_other_columns(
-    db_url: str, make_service: ServiceFactory
+    make_service: ServiceFactory,
 ) -> None:
     """Header email,phone,external_id: ids hashed, external_id skipped and listed, bad lines
     named by line number and column."""
-    service = await make_service(db_url, tiktok_advertiser_id=ADVERTISER)
+    service = await make_service(tiktok_advertiser_id=ADVERTISER)
     audience = await create(service)
     csv = (
         b"email,phone,external_id\r\n"

@@ -32,9 +32,13 @@ _HEADER = (",".join(FILE_COLUMN[t] for t in _TYPES) + "\n").encode()
 _SEGMENT_SCHEMA = [t.name for t in _TYPES]
 
 
+# A row is the id in its type's column: what comes before and after it, per type.
+_BEFORE = {t.value: "," * (t.value - 1) for t in _TYPES}
+_AFTER = {t.value: "," * (len(_TYPES) - t.value) + "\n" for t in _TYPES}
+
+
 def _row(id_type: int, id_hash: str) -> str:
-    position = id_type - 1
-    return "," * position + id_hash + "," * (len(_TYPES) - 1 - position) + "\n"
+    return _BEFORE[id_type] + id_hash + _AFTER[id_type]
 
 
 class TikTokAudienceClient:
@@ -69,7 +73,7 @@ class TikTokAudienceClient:
                         file.write(_HEADER)
                         digest.update(_HEADER)
                     taken = page[offset : offset + self._rows_per_file - rows]
-                    blob = "".join([_row(t, h) for t, h in taken]).encode()
+                    blob = "".join([_BEFORE[t] + h + _AFTER[t] for t, h in taken]).encode()
                     file.write(blob)
                     digest.update(blob)
                     rows += len(taken)

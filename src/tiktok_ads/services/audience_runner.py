@@ -10,7 +10,6 @@ at TikTok, recorded only once TikTok confirmed it, so doing one again changes no
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -88,11 +87,22 @@ class AudienceRunner:
                 log.exception("audience job pass failed; trying again")
                 started = 0
             if not started:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._config.poll_s)
-                self._wake.clear()
+                await self._nap(stop)
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _nap(self, stop: asyncio.Event) -> None:
+        """Until new work is queued here, a poll's time passes (other processes' work), or
+        the worker stops."""
+        waits = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
+        try:
+            await asyncio.wait(
+                waits, timeout=self._config.poll_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        self._wake.clear()
 
     async def run_once(self) -> int:
         """Claim and start what the free slots allow; returns how many jobs started."""

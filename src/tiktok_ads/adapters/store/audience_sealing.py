@@ -20,13 +20,13 @@ from tiktok_ads.adapters.store.schema import (
     audiences,
 )
 from tiktok_ads.domain.audience_jobs import AudienceJob
-from tiktok_ads.domain.audiences import Member, unpack
+from tiktok_ads.domain.audiences import unpack
 
 INSERT_ROWS = 500
 
 
-def bucket_ids(conn: Connection, job_id: int, bucket: int) -> list[Member]:
-    """The distinct ids of one bucket of a job, in key order."""
+def bucket_ids(conn: Connection, job_id: int, bucket: int) -> dict[int, list[str]]:
+    """The distinct ids of one bucket of a job, by type, each list sorted."""
     rows = conn.execute(
         select(audience_job_rows.c.id_type, audience_job_rows.c.id_hashes).where(
             audience_job_rows.c.job_id == job_id, audience_job_rows.c.bucket == bucket
@@ -36,25 +36,28 @@ def bucket_ids(conn: Connection, job_id: int, bucket: int) -> list[Member]:
     for id_type, packed in rows:
         by_type.setdefault(int(id_type), set()).update(unpack(packed))
     # Sorting strings per type, not (type, hash) tuples: several times faster.
-    return [(t, h) for t in sorted(by_type) for h in sorted(by_type[t])]
+    return {t: sorted(hashes) for t, hashes in sorted(by_type.items())}
 
 
-def insert_sorted(conn: Connection, table: str, owner: int, ids: list[Member]) -> int:
+def insert_sorted(conn: Connection, table: str, owner: int, ids: dict[int, list[str]]) -> int:
     """(owner, type, hash) rows in key order, repeats skipped; returns how many were new.
 
-    Multi-row VALUES of 500 on the driver: under half the time of executemany on SQLite.
+    Multi-row VALUES of 500 on the driver, the hash the only parameter (owner and type are
+    our own integers): under half the time of executemany on SQLite.
     """
     owner_column = "job_id" if table == "audience_job_members" else "audience_id"
-    head = f"INSERT INTO {table} ({owner_column}, id_type, id_hash)"
+    head = f"INSERT INTO {table} ({owner_column}, id_type, id_hash) VALUES "
     ph = bulk.placeholder(conn)
     added = 0
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        for start in range(0, len(ids), INSERT_ROWS):
-            chunk = ids[start : start + INSERT_ROWS]
-            sql = bulk.values_sql(ph, head, 3, len(chunk), "ON CONFLICT DO NOTHING")
-            cursor.execute(sql, [v for t, h in chunk for v in (owner, t, h)])
-            added += cursor.rowcount
+        for id_type, hashes in ids.items():
+            row = f"({int(owner)}, {int(id_type)}, {ph})"
+            for start in range(0, len(hashes), INSERT_ROWS):
+                chunk = hashes[start : start + INSERT_ROWS]
+                sql = head + ", ".join([row] * len(chunk)) + " ON CONFLICT DO NOTHING"
+                cursor.execute(sql, chunk)
+                added += cursor.rowcount
     finally:
         cursor.close()
     return added

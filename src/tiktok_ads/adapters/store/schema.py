@@ -292,8 +292,9 @@ audience_job_rows = Table(
     Column("bucket", SmallInteger, primary_key=True),
     Column("seq", BigInteger, primary_key=True),
     Column("id_type", SmallInteger, primary_key=True),
-    Column("id_hashes", Text, nullable=False),  # concatenated 64-char hex digests
-    sqlite_with_rowid=False,
+    # Concatenated 64-char hex digests: kilobytes a row, so a rowid table (SQLite keeps rows
+    # this long badly inside a WITHOUT ROWID B-tree).
+    Column("id_hashes", Text, nullable=False),
 )
 
 # A job's distinct ids in key order, for the difference against the members both ways.

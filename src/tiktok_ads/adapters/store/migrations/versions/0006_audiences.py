@@ -91,7 +91,6 @@ def upgrade() -> None:
         sa.Column("seq", sa.BigInteger, primary_key=True),
         sa.Column("id_type", sa.SmallInteger, primary_key=True),
         sa.Column("id_hashes", sa.Text, nullable=False),
-        sqlite_with_rowid=False,
     )
     op.create_table(
         "audience_job_members",
