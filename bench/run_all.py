@@ -66,6 +66,13 @@ BENCHES = (
     ),
     Bench("drain", "bench.bench_drain", ("--events", "20000", "--runs", "1"), 1800),
     Bench("worker_rss", "bench.bench_worker_rss", ("--events", "50000", "--runs", "1"), 5400),
+    Bench(
+        "audience_upload",
+        "bench.bench_audience_upload",
+        ("--rows", "20000"),
+        1800,
+        profiles=False,
+    ),
 )
 
 

@@ -16,6 +16,8 @@ PAGE = 20_000  # ids read from the database at a time
 
 
 class CallFailed(Exception):
+    """TikTok refused a call, or did not answer: its answer decides what becomes of the job."""
+
     def __init__(self, answer: AudienceAnswer) -> None:
         super().__init__(answer.answer.message)
         self.answer = answer
