@@ -16,7 +16,9 @@ EMAIL, PHONE = IdType.EMAIL_SHA256.value, IdType.PHONE_SHA256.value
 def buy(
     builder: SegmentBuilder, *, matches: bool = True, limited: bool = False, **ids: object
 ) -> None:
-    who = [ids.get("emails"), ids.get("phones"), ids.get("external_ids"), limited]
+    keys = {"emails": "email", "phones": "phone", "external_ids": "external_id"}
+    user = {keys[k]: v for k, v in ids.items() if k in keys}
+    who = [user or None, limited]
     value = ids.get("value", 10.0)
     assert isinstance(value, float)
     builder.add_events([(matches, value, orjson.dumps(who).decode())])

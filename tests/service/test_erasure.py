@@ -10,6 +10,7 @@ from tests.service.audience_support import ADVERTISER, create, emails, settled, 
 from tests.service.conftest import Service, ServiceFactory
 from tests.service.test_rule_audiences import eventually, purchase, track
 
+from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.adapters.store.schema import metadata
 from tiktok_ads.domain.normalize import hash_email, hash_external_id, hash_phone
 
@@ -111,3 +112,37 @@ async def test_erasure_requests_are_checked(make_service: ServiceFactory) -> Non
 def _field(answer: tuple[int, Any]) -> tuple[int, str]:
     status, body = answer
     return status, body["errors"][0]["field"]
+
+
+class EraseDuringScan(SqlStore):
+    """The real store; an erasure may be slipped in right after a refresh read the events."""
+
+    erase: Any = None
+
+    async def scan_rule_events(self, *args: Any, **kw: Any) -> int:
+        read = await super().scan_rule_events(*args, **kw)
+        erase, self.erase = self.erase, None
+        if erase is not None:
+            await erase()
+        return read
+
+
+async def test_a_refresh_that_read_an_erased_person_does_not_bring_them_back(
+    db_url: str, make_service: ServiceFactory
+) -> None:
+    """The erasure lands between a refresh's reading and its queueing: the refresh is computed
+    again from the stripped events, so TikTok ends without the person."""
+    service = await make_service(
+        db_url, tiktok_advertiser_id=ADVERTISER, store_class=EraseDuringScan
+    )
+    quinn = {"email": "quinn@example.com"}
+    await track(service, purchase("p1", PERSON), purchase("q1", quinn))
+    rule = await create(service, "Buyers", rule={"event_type": "CompletePayment"})
+    tiktok_id = (await settled(service, rule["id"]))["tiktok_audience_id"]
+    store = service.container.store
+    assert isinstance(store, EraseDuringScan)
+    store.erase = lambda: service.container.erasure.erase({"phone": PERSON["phone"]})
+    refresh = await service.post(f"/audiences/{rule['id']}/refresh")
+    assert (202, 1) == (refresh.status_code, refresh.json()["segment"]["people"])
+    await settled(service, rule["id"])
+    assert {hash_email(quinn["email"])} == service.tiktok.audience_members(tiktok_id)

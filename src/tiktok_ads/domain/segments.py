@@ -52,9 +52,11 @@ def identifiers(value: object) -> Sequence[str]:
 
 
 #: One event as the store reads it: whether it is of the rule's type (else of the type the
-#: rule excludes), its value, and its identifiers as the JSON text of
-#: `[email, phone, external_id, limited_data_use]` (each id one hash, a list, or null).
+#: rule excludes), its value, and the JSON text of `[user, limited_data_use]`, `user` being
+#: the stored payload's user object (its email, phone and external_id each one hash or a
+#: list of them) or null.
 EventRow = tuple[object, float | None, str]
+_KEYS = ((0, "email"), (1, "phone"), (2, "external_id"))
 
 
 class SegmentBuilder:
@@ -86,10 +88,12 @@ class SegmentBuilder:
 
     def _link(self, who: str) -> tuple[int, bool]:
         """One node for all identifiers of an event (-1: none), and its limited_data_use."""
-        found = orjson.loads(who)
+        user, limited = orjson.loads(who)
+        if not isinstance(user, dict):
+            return -1, False
         parent, nodes, first = self._parent, self._nodes, -1
-        for kind in (0, 1, 2):
-            hashes = found[kind]
+        for kind, key in _KEYS:
+            hashes = user.get(key)
             if hashes is None:
                 continue
             table = nodes[kind]
@@ -104,7 +108,7 @@ class SegmentBuilder:
                     first = node
                 elif node != first:
                     parent[node] = first
-        return first, found[3] is True
+        return first, limited is True
 
     def _root(self, node: int) -> int:
         parent = self._parent

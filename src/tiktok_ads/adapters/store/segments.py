@@ -3,7 +3,7 @@
 refresh's job queued (or dropped when it would change nothing); due refreshes claimed.
 
 The SQL selects and filters (type, window, pixels, contents) and hands back one short row per
-event: whether it is of the rule's type, its value, and its identifiers as one JSON array.
+event: whether it is of the rule's type, its value, and its user object and limited_data_use.
 Grouping identifiers into people is union-find (`domain.segments`), which SQLite's joins on
 64-character keys did at a quarter of the speed.
 """
@@ -33,18 +33,20 @@ from tiktok_ads.domain.segments import SegmentBuilder
 
 FETCH_ROWS = 5000
 
-# (identifiers as a JSON array [email, phone, external_id, limited_data_use], the contents
-# list to search, a content's id, a content's category) for each dialect.
+# (the payload as parsed once, the user object and limited_data_use as one JSON array, the
+# contents to search, a content's id, a content's category) for each dialect. SQLite's
+# json_extract parses the text once for several paths; PostgreSQL parses it once into jsonb,
+# and each further `->` only copies a part.
 _SQLITE = (
-    "json_extract(e.payload, '$.user.email', '$.user.phone', '$.user.external_id', "
-    "'$.limited_data_use')",
-    "json_each(e.payload, '$.properties.contents') c",
+    "e.payload",
+    "json_extract(d.doc, '$.user', '$.limited_data_use')",
+    "json_each(d.doc, '$.properties.contents') c",
     "json_extract(c.value, '$.content_id')",
     "json_extract(c.value, '$.content_category')",
 )
 _POSTGRES = (
-    "jsonb_build_array(d.doc->'user'->'email', d.doc->'user'->'phone', "
-    "d.doc->'user'->'external_id', d.doc->'limited_data_use')::text",
+    "e.payload::jsonb",
+    "jsonb_build_array(d.doc->'user', d.doc->'limited_data_use')::text",
     "jsonb_array_elements(CASE jsonb_typeof(d.doc->'properties'->'contents') "
     "WHEN 'array' THEN d.doc->'properties'->'contents' ELSE '[]'::jsonb END) c",
     "c->>'content_id'",
@@ -53,31 +55,31 @@ _POSTGRES = (
 
 
 def segment_sql(postgres: bool, rule: SegmentRule) -> Any:
-    """The rule's events (and those of the type it excludes) within the window."""
-    who, contents, content_id, category = _POSTGRES if postgres else _SQLITE
-    # OFFSET 0 keeps PostgreSQL from inlining the cast: each payload is parsed once.
-    source = (
-        "events e CROSS JOIN LATERAL (SELECT e.payload::jsonb AS doc OFFSET 0) d"
-        if postgres
-        else "events e"
-    )
+    """The rule's events (and those of the type it excludes) within the window, one short
+    row each: (of the rule's type, value, `[user, limited_data_use]` as JSON text)."""
+    doc, who, contents, content_id, category = _POSTGRES if postgres else _SQLITE
+    names = ":event_type" if rule.without_event_type is None else ":event_type, :without"
     content: list[str] = []
     if rule.content_ids:
         content.append(f"{content_id} IN :content_ids")
     if rule.content_category is not None:
         content.append(f"lower({category}) = :category")
-    matching = "e.event_name = :event_type"
-    if content:
-        matching += f" AND EXISTS (SELECT 1 FROM {contents} WHERE {' AND '.join(content)})"
-    wanted = f"({matching})"
-    if rule.without_event_type is not None:
-        wanted = f"({wanted} OR e.event_name = :without)"
+    # The content filter applies to the rule's events only, not to those it excludes.
+    having = (
+        f"WHERE NOT d.matches OR EXISTS (SELECT 1 FROM {contents} WHERE {' AND '.join(content)})"
+        if content
+        else ""
+    )
     sql = text(
         f"""
-        SELECT e.event_name = :event_type AS matches, e.value, {who} AS who
-        FROM {source}
-        WHERE e.pixel_id IN :pixels AND e.event_time >= :since
-          AND e.payload IS NOT NULL AND e.status <> 'skipped' AND {wanted}
+        SELECT d.matches, d.value, {who} AS who
+        FROM (SELECT e.event_name = :event_type AS matches, e.value, {doc} AS doc
+              FROM events e
+              WHERE e.pixel_id IN :pixels AND e.event_time >= :since
+                AND e.payload IS NOT NULL AND e.status <> 'skipped'
+                AND e.event_name IN ({names})
+              {"OFFSET 0" if postgres else ""}) d
+        {having}
         """
     ).bindparams(bindparam("pixels", expanding=True))
     if rule.content_ids:
