@@ -145,12 +145,16 @@ class AudienceJobs(StoreBase):
     async def stage_job_members(self, job_id: int, members: Iterable[Member]) -> int:
         """Ids straight into a staging job's sorted set (jobs the service builds itself, such
         as a refresh; uploads arrive by `stage_job_ids`); repeats collapse."""
-        rows = sorted(members)
+        by_type: dict[int, list[str]] = {}
+        for id_type, id_hash in members:
+            by_type.setdefault(int(id_type), []).append(id_hash)
+        for hashes in by_type.values():
+            hashes.sort()
 
         def run(conn: Connection) -> int:
             from tiktok_ads.adapters.store.audience_sealing import insert_sorted  # (a cycle)
 
-            return insert_sorted(conn, "audience_job_members", job_id, rows) if rows else 0
+            return insert_sorted(conn, "audience_job_members", job_id, by_type)
 
         return await self._write_tx(run)
 
