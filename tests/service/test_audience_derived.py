@@ -207,6 +207,7 @@ async def test_reads_need_the_events_right_writes_admin_and_openapi_shows_it_all
         "/audiences/{audience_id}/upload",
         "/audiences/{audience_id}/lookalike",
         "/audiences/{audience_id}/apply",
+        "/audiences/{audience_id}/refresh",
     } == paths
     assert {"AudienceIn", "SyncIn", "LookalikeIn", "ApplyIn"} <= set(spec["components"]["schemas"])
     upload = spec["paths"][PREFIX + "/audiences/{audience_id}/upload"]["post"]["requestBody"]
