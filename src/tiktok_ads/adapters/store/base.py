@@ -95,6 +95,10 @@ class StoreBase:
     def write_engine(self) -> Engine:
         return self._write
 
+    @property
+    def read_engine(self) -> Engine:
+        return self._read
+
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         try:

@@ -5,13 +5,36 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.engine import Connection
 
 from tiktok_ads.adapters.store.base import StoreBase
+from tiktok_ads.adapters.store.bulk import pinned
 from tiktok_ads.adapters.store.counters import count_outcomes
 from tiktok_ads.adapters.store.schema import events
-from tiktok_ads.domain.events import READY_STATUSES, ClaimedEvent, Status
+from tiktok_ads.domain.events import ClaimedEvent, Status
+
+# The dispatcher asks these on every pass: statuses written out, not bound, and the index named
+# for SQLite (bulk.pinned). With `status IN (?, ?)` bound SQLite cannot use a partial index, and
+# left to itself it walked every event the pixel ever had (ix_events_pixel_time) and sorted
+# them: 30 ms a pass at 60,000 stored events, growing with retention
+# (tests/service/test_query_plans.py checks the plans).
+_READINESS = (
+    "SELECT count(*), min(received_at) FROM (SELECT received_at "
+    "FROM events INDEXED BY ix_events_ready "
+    "WHERE pixel_id = :pixel_id AND status IN ('queued', 'retrying') AND next_attempt_at <= :now "
+    "ORDER BY id LIMIT :limit) AS ready"
+)
+_READY_UP_TO = (
+    "SELECT count(*) FROM (SELECT id FROM events INDEXED BY ix_events_ready "
+    "WHERE pixel_id = :pixel_id AND status IN ('queued', 'retrying') AND next_attempt_at <= :now "
+    "LIMIT :limit) AS ready"
+)
+_WAITING_BY_PIXEL = (
+    "SELECT pixel_id, count(*) FROM events INDEXED BY ix_events_ready "
+    "WHERE status IN ('queued', 'retrying') GROUP BY pixel_id"
+)
+_SENDING = text(f"events.status = '{Status.SENDING.value}'")
 
 
 def chunks(pks: Sequence[int], size: int = 900) -> list[Sequence[int]]:
@@ -24,18 +47,8 @@ class Claims(StoreBase):
         """(events ready to send, capped at `limit`; receipt time of the oldest of them)."""
 
         def read(conn: Connection) -> tuple[int, float | None]:
-            ready = (
-                select(events.c.received_at)
-                .where(
-                    events.c.pixel_id == pixel_id,
-                    events.c.status.in_(READY_STATUSES),
-                    events.c.next_attempt_at <= now,
-                )
-                .order_by(events.c.id)
-                .limit(limit)
-                .subquery()
-            )
-            count, oldest = conn.execute(select(func.count(), func.min(ready.c.received_at))).one()
+            params = {"pixel_id": pixel_id, "now": now, "limit": limit}
+            count, oldest = conn.execute(pinned(_READINESS, self.dialect), params).one()
             return int(count), oldest
 
         return await self._read_tx(read)
@@ -44,17 +57,8 @@ class Claims(StoreBase):
         """Whether more than `n` events of the pixel are ready (counts at most n + 1)."""
 
         def read(conn: Connection) -> bool:
-            ready = (
-                select(events.c.id)
-                .where(
-                    events.c.pixel_id == pixel_id,
-                    events.c.status.in_(READY_STATUSES),
-                    events.c.next_attempt_at <= now,
-                )
-                .limit(n + 1)
-                .subquery()
-            )
-            return int(conn.execute(select(func.count()).select_from(ready)).scalar_one()) > n
+            params = {"pixel_id": pixel_id, "now": now, "limit": n + 1}
+            return int(conn.execute(pinned(_READY_UP_TO, self.dialect), params).scalar_one()) > n
 
         return await self._read_tx(read)
 
@@ -62,12 +66,8 @@ class Claims(StoreBase):
         """Events queued or retrying (not in flight), per pixel."""
 
         def read(conn: Connection) -> dict[str, int]:
-            query = (
-                select(events.c.pixel_id, func.count())
-                .where(events.c.status.in_(READY_STATUSES))
-                .group_by(events.c.pixel_id)
-            )
-            return {p: int(c) for p, c in conn.execute(query)}
+            rows = conn.execute(pinned(_WAITING_BY_PIXEL, self.dialect))
+            return {p: int(c) for p, c in rows}
 
         return await self._read_tx(read)
 
@@ -118,7 +118,7 @@ class Claims(StoreBase):
         def read(conn: Connection) -> list[tuple[int, float]]:
             query = (
                 select(events.c.id, events.c.deadline_at)
-                .where(events.c.status == Status.SENDING.value, events.c.lease_until < now)
+                .where(_SENDING, events.c.lease_until < now)
                 .order_by(events.c.id)
                 .limit(limit)
             )
@@ -134,7 +134,7 @@ class Claims(StoreBase):
         Only claims still expired are touched: one another worker released and took meanwhile
         is its business now. Returns how many rows changed.
         """
-        lost = (events.c.status == Status.SENDING.value, events.c.lease_until < now)
+        lost = (_SENDING, events.c.lease_until < now)
 
         def run(conn: Connection) -> int:
             changed = 0
