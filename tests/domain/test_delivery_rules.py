@@ -109,7 +109,9 @@ def test_a_lost_claim_is_requeued_only_inside_the_window() -> None:
 
 
 def claimed(pk: int, attempts: int, deadline_at: float) -> ClaimedEvent:
-    return ClaimedEvent(pk, f"e{pk}", "ViewContent", "{}", None, None, attempts, NOW, deadline_at)
+    return ClaimedEvent(
+        pk, f"e{pk}", "ViewContent", "{}", False, None, None, attempts, NOW, deadline_at
+    )
 
 
 def test_plan_retries_decides_per_event_with_one_jitter_for_the_batch() -> None:

@@ -168,9 +168,7 @@ async def test_api_keys_guard_every_route(service: Service) -> None:
     refused: list[tuple[str, str, int, int]] = []
     for method, path in operations:
         missing = await service.http.request(method, path)
-        wrong = await service.http.request(
-            method, path, headers={"Authorization": "Bearer nope"}
-        )
+        wrong = await service.http.request(method, path, headers={"Authorization": "Bearer nope"})
         refused.append((method, path, missing.status_code, wrong.status_code))
     assert [(m, p, 401, 401) for m, p, _, _ in refused] == refused
     key = await service.container.keys.create("shop", frozenset({"events"}))

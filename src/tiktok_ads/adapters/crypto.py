@@ -74,7 +74,6 @@ def _create_key_file(key_file: Path) -> None:
         os.unlink(temporary)
 
 
-
 class SessionCipher:
     """Sealed (encrypted and signed) console sessions, with their age checked on opening.
 

@@ -13,6 +13,7 @@ import httpx
 import orjson
 
 from tiktok_ads.domain.delivery import TimedAnswer, TrackAnswer
+from tiktok_ads.domain.tiktok_item import track_body
 from tiktok_ads.errors import TikTokResponseError
 
 TRACK_PATH = "/v1.3/event/track/"
@@ -43,16 +44,14 @@ class TikTokClient:
         *,
         access_token: str,
         pixel_id: str,
-        events: Sequence[dict[str, Any]],
+        items: Sequence[bytes],
         test_event_code: str | None = None,
     ) -> TimedAnswer:
-        """POST one Events API 2.0 request; never raises for what TikTok answers."""
-        body: dict[str, Any] = {"event_source": "web", "event_source_id": pixel_id}
-        if test_event_code:
-            body["test_event_code"] = test_event_code
-        body["data"] = events
+        """POST one Events API 2.0 request of items already serialised (a join, not a dump);
+        never raises for what TikTok answers."""
+        body = track_body(pixel_id, items, test_event_code)
         started = time.perf_counter()
-        answer, _ = await self.exchange("POST", TRACK_PATH, access_token, json_body=body)
+        answer, _ = await self.exchange("POST", TRACK_PATH, access_token, raw_json=body)
         return TimedAnswer(answer, (time.perf_counter() - started) * 1000)
 
     async def exchange(
@@ -62,6 +61,7 @@ class TikTokClient:
         access_token: str,
         *,
         json_body: Any = None,
+        raw_json: bytes | None = None,
         params: dict[str, str] | None = None,
         data: dict[str, str] | None = None,
         files: dict[str, tuple[str, IO[bytes], str]] | None = None,
@@ -72,8 +72,10 @@ class TikTokClient:
         headers = {"Access-Token": access_token}
         content = None
         if json_body is not None:
+            raw_json = orjson.dumps(json_body)
+        if raw_json is not None:
             headers["Content-Type"] = "application/json"
-            content = orjson.dumps(json_body)
+            content = raw_json
         timeout = httpx.USE_CLIENT_DEFAULT if timeout_s is None else httpx.Timeout(timeout_s)
         try:
             response = await self._client.request(

@@ -93,6 +93,7 @@ class ClaimedEvent:
     event_id: str
     event_name: str
     payload: str
+    user_last: bool  # the payload has `user` last (domain.tiktok_item)
     ip: str | None
     user_agent: str | None
     attempts: int

@@ -112,9 +112,7 @@ class Insights:
         answers = await self._store.answers_by_code(since, pixels)
         report = []
         for row in await self._visible_connections(pixels):
-            latencies = sorted(
-                await self._store.latencies(row.pixel_id, since, LATENCY_SAMPLE)
-            )
+            latencies = sorted(await self._store.latencies(row.pixel_id, since, LATENCY_SAMPLE))
             mine = [a for a in answers if a["pixel_id"] == row.pixel_id]
             mine.sort(key=lambda a: (-a["requests"], a["code"] is None, a["code"] or 0))
             report.append(

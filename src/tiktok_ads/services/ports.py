@@ -213,9 +213,11 @@ class TikTokGateway(Protocol):
         *,
         access_token: str,
         pixel_id: str,
-        events: Sequence[dict[str, Any]],
+        items: Sequence[bytes],
         test_event_code: str | None = None,
-    ) -> TimedAnswer: ...
+    ) -> TimedAnswer:
+        """`items`: each event's JSON, ready (domain.tiktok_item)."""
+        ...
 
 
 class IngestMetrics(Protocol):

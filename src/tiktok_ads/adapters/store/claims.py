@@ -86,8 +86,8 @@ class Claims(StoreBase):
                 WHERE pixel_id = :pixel_id AND status IN ('queued', 'retrying')
                   AND next_attempt_at <= :now
                 ORDER BY {order} LIMIT :limit {lock})
-            RETURNING id, event_id, event_name, payload, ip, user_agent, attempts, received_at,
-                      deadline_at, priority
+            RETURNING id, event_id, event_name, payload, user_last, ip, user_agent, attempts,
+                      received_at, deadline_at, priority
             """
         )
 
@@ -101,6 +101,7 @@ class Claims(StoreBase):
                     r.event_id,
                     r.event_name,
                     r.payload,
+                    bool(r.user_last),
                     r.ip,
                     r.user_agent,
                     r.attempts,

@@ -65,7 +65,13 @@ class Erasure(StoreBase):
                 stmt = (
                     update(events)
                     .where(events.c.id == pk)
-                    .values(payload=payload, match_keys=match_keys, ip=None, user_agent=None)
+                    .values(
+                        payload=payload,
+                        match_keys=match_keys,
+                        ip=None,
+                        user_agent=None,
+                        user_last=False,
+                    )
                 )
                 changed += int(conn.execute(stmt).rowcount)
             return changed

@@ -7,7 +7,6 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy.engine import Connection
 
 from tiktok_ads.adapters.store import bulk
@@ -16,6 +15,7 @@ from tiktok_ads.adapters.store.counters import count_outcomes
 from tiktok_ads.domain import attribution
 from tiktok_ads.domain.attribution import ClickMemory
 from tiktok_ads.domain.events import DEDUP_WINDOW_SECONDS, IngestOutcome, NewEvent, Status
+from tiktok_ads.domain.tiktok_item import stored_item
 
 # SQLite allows 32,766 bound parameters per statement; stay well below in multi-row inserts.
 _ROWS_PER_INSERT = 500
@@ -139,11 +139,12 @@ _EVENT_COLUMNS = (
     "attempts",
     "updated_at",
     "event_id_generated",
+    "user_last",
 )
 
 
 def _event_row(item: NewEvent, now: float) -> tuple[Any, ...]:
-    payload = orjson.dumps(item.payload).decode() if item.payload is not None else None
+    payload = stored_item(item.payload) if item.payload is not None else None
     return (
         item.pixel_id,
         item.event_name,
@@ -164,4 +165,5 @@ def _event_row(item: NewEvent, now: float) -> tuple[Any, ...]:
         0,
         now,
         item.event_id_generated,
+        payload is not None,
     )

@@ -145,9 +145,7 @@ class InsightReads(StoreBase):
             scoped = pixel_filter(deliveries.c.pixel_id, pixels)
             if scoped is not None:
                 query = query.where(scoped)
-            query = query.group_by(
-                deliveries.c.pixel_id, deliveries.c.code, deliveries.c.verdict
-            )
+            query = query.group_by(deliveries.c.pixel_id, deliveries.c.code, deliveries.c.verdict)
             return [
                 {
                     "pixel_id": pixel,

@@ -88,6 +88,9 @@ events = Table(
     # True when the shop sent no event_id and we made one: the pixel cannot share it, so TikTok
     # cannot deduplicate such an event against the browser's (the console's dedup audit).
     Column("event_id_generated", Boolean, nullable=False, server_default=text("false")),
+    # The payload has `user` last (domain.tiktok_item): sending splices ip and user agent in
+    # without a parse. False for rows written before, or rewritten by an erasure.
+    Column("user_last", Boolean, nullable=False, server_default=text("false")),
     Index(
         "ix_events_ready",
         "pixel_id",

@@ -15,9 +15,6 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
-from typing import Any
-
-import orjson
 
 from tiktok_ads.domain.access_token import header_problem
 from tiktok_ads.domain.connections import ConnectionRow
@@ -32,6 +29,7 @@ from tiktok_ads.domain.delivery import (
 )
 from tiktok_ads.domain.events import ClaimedEvent
 from tiktok_ads.domain.retry import RetryPolicy
+from tiktok_ads.domain.tiktok_item import item_bytes
 from tiktok_ads.errors import ConfigurationError
 from tiktok_ads.services.connections import ConnectionService
 from tiktok_ads.services.ports import Clock, DeliveryMetrics, DeliveryQueue, TikTokGateway
@@ -131,7 +129,7 @@ class BatchSender:
             timed = await self._client.track(
                 access_token=token,
                 pixel_id=connection.pixel_id,
-                events=[_tiktok_item(event) for event in batch],
+                items=[item_bytes(e.payload, e.user_last, e.ip, e.user_agent) for e in batch],
                 test_event_code=connection.test_event_code if connection.test_mode else None,
             )
             return timed.answer, timed.latency_ms
@@ -223,14 +221,3 @@ class BatchSender:
     ) -> None:
         names = Counter(e.event_name for e in batch if only is None or e.pk in only)
         self._metrics.events_settled(outcome, pixel, names)
-
-
-def _tiktok_item(event: ClaimedEvent) -> dict[str, Any]:
-    item: dict[str, Any] = orjson.loads(event.payload)
-    if event.ip or event.user_agent:
-        user = item.setdefault("user", {})
-        if event.ip:
-            user["ip"] = event.ip
-        if event.user_agent:
-            user["user_agent"] = event.user_agent
-    return item
