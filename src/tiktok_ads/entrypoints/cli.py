@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 import sys
 from typing import Any
 
@@ -13,6 +12,8 @@ import click
 
 from tiktok_ads.config import Settings
 from tiktok_ads.entrypoints.cli_audiences import audiences
+from tiktok_ads.entrypoints.delivery_process import Choice, wanted
+from tiktok_ads.errors import ConfigurationError
 
 
 def _settings() -> Settings:
@@ -95,8 +96,8 @@ def main() -> None:
     show_default=True,
     envvar="TIKTOK_ADS_RUN_WORKER",
     show_envvar=True,
-    help="Also deliver events from this process (--no-worker: API only, when separate "
-    "`tiktok-ads worker` processes deliver).",
+    help="Also deliver events (--no-worker: API only, when separate `tiktok-ads worker` "
+    "processes deliver).",
 )
 @log_level_option
 @click.option(
@@ -109,23 +110,42 @@ def main() -> None:
     help="Processes sharing the port (one per core); they share the queue through the "
     "database. Not with --sandbox, whose emulator lives in one process.",
 )
+@click.option(
+    "--delivery-process",
+    type=click.Choice(["auto", "yes", "no"]),
+    default="no",
+    show_default=True,
+    envvar="TIKTOK_ADS_DELIVERY_PROCESS",
+    show_envvar=True,
+    help="Deliver from a process of its own beside the API, so ingest and delivery each have "
+    "a core (auto: when the machine has 4 or more). Not with --sandbox or --workers.",
+)
 def serve(
-    host: str, port: int, sandbox: bool, run_worker: bool, log_level: str, workers: int
+    host: str,
+    port: int,
+    sandbox: bool,
+    run_worker: bool,
+    log_level: str,
+    workers: int,
+    delivery_process: Choice,
 ) -> None:
-    """Run the HTTP API, the monitoring endpoints and a delivery worker in one process."""
-    import uvicorn
-
-    from tiktok_ads.bootstrap import SANDBOX_API_KEY
-    from tiktok_ads.entrypoints.api.app import create_app
-    from tiktok_ads.entrypoints.collector import tune_for_server
-
+    """Run the HTTP API, the monitoring endpoints and a delivery worker in one process (or
+    two: --delivery-process)."""
     _logging(log_level)
     settings = _settings()
+    if run_worker and not sandbox and workers == 1 and wanted(delivery_process):
+        from tiktok_ads.entrypoints.delivery_process import beside_the_api
+
+        try:
+            with beside_the_api(settings, log_level.lower()):
+                _serve_api(settings, host, port, sandbox, False, log_level)
+        except ConfigurationError as exc:
+            raise click.ClickException(str(exc)) from exc
+        return
     if workers > 1:
         if sandbox:
             raise click.UsageError("--sandbox runs in one process: drop --workers")
         from tiktok_ads.adapters.crypto import load_or_create_secret
-        from tiktok_ads.errors import ConfigurationError
 
         try:  # the key file too is made once here: the children only read it
             load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path())
@@ -139,6 +159,18 @@ def serve(
 
         serve_processes(host, port, workers, log_level.lower())
         return
+    _serve_api(settings, host, port, sandbox, run_worker, log_level)
+
+
+def _serve_api(
+    settings: Settings, host: str, port: int, sandbox: bool, run_worker: bool, log_level: str
+) -> None:
+    import uvicorn
+
+    from tiktok_ads.bootstrap import SANDBOX_API_KEY
+    from tiktok_ads.entrypoints.api.app import create_app
+    from tiktok_ads.entrypoints.collector import tune_for_server
+
     app = create_app(settings, sandbox=sandbox, run_dispatcher=run_worker)
     base = f"http://{host}:{port}"
     if sandbox:
@@ -166,23 +198,10 @@ def serve(
 @log_level_option
 def worker(log_level: str) -> None:
     """Deliver queued events only (scale-out: run several, on PostgreSQL)."""
-    from tiktok_ads.bootstrap import build
-    from tiktok_ads.entrypoints.collector import tune_for_server
+    from tiktok_ads.entrypoints.delivery_process import run_delivery
 
     _logging(log_level)
-    container = build(_settings())
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await container.start(run_dispatcher=True)
-        tune_for_server()
-        await stop.wait()
-        await container.stop()
-
-    asyncio.run(run())
+    run_delivery(_settings())
 
 
 async def _migrate(settings: Settings) -> None:

@@ -1,0 +1,211 @@
+"""Delivery in a process of its own: `tiktok-ads worker`, and `serve --delivery-process`.
+
+Ingest (HTTP, JSON, validation, hashing, the group commit) and delivery (claims, TikTok's
+bodies, verdicts) each take a core's worth of Python at full load; in one process they share
+one interpreter lock. With --delivery-process, `serve` forks its delivery worker right after
+loading its modules, before any thread or connection exists, so the child shares those pages
+with the API process; it waits until the parent has migrated the database and made the secret key,
+then delivers exactly as `tiktok-ads worker` does. The two share the queue through the
+database, as any number of workers do.
+
+The child dies with its parent (the kernel sends it SIGTERM, even after a `kill -9`), is
+stopped with SIGTERM when `serve` stops (in-flight batches finish; their leases cover a
+crash), and is started again if it ends on its own. Metrics of both processes are kept in
+files of a fresh PROMETHEUS_MULTIPROC_DIR, so /metrics shows deliveries too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Iterator
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
+from typing import Literal
+
+from tiktok_ads.config import Settings
+
+log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+STOP_GRACE_S = 35.0  # the dispatcher's in-flight batches finish (a TikTok timeout is 20 s)
+
+Choice = Literal["auto", "yes", "no"]
+
+
+# Not the default on two cores: measured there (bench_end_to_end, the load generator and TikTok's
+# stand-in on the same cores) it gained nothing, as no core was idle, and cost ~100 MB.
+AUTO_MIN_CORES = 4
+
+
+def wanted(choice: Choice) -> bool:
+    """`auto`: when the machine has cores to spare for it."""
+    if choice == "auto":
+        return (os.cpu_count() or 1) >= AUTO_MIN_CORES
+    return choice == "yes"
+
+
+def run_delivery(settings: Settings) -> None:
+    """Deliver queued events until SIGTERM or SIGINT (the body of `tiktok-ads worker`)."""
+    from tiktok_ads.bootstrap import build
+    from tiktok_ads.entrypoints.collector import tune_for_server
+
+    container = build(settings)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await container.start(run_dispatcher=True)
+        tune_for_server()
+        await stop.wait()
+        await container.stop()
+
+    asyncio.run(run())
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel for SIGTERM when the parent dies (Linux); leave if it already has."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent_pid:
+        os._exit(0)
+
+
+def _child(ready: Event | None, parent_pid: int, log_level: str) -> None:
+    _die_with_parent(parent_pid)
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if ready is not None:  # the first child waits for the database; a restarted one need not
+        ready.wait()
+    run_delivery(Settings())
+
+
+class DeliveryProcess:
+    """The child, watched: started again (spawned: the parent has threads by then) when it
+    ends on its own."""
+
+    def __init__(self, log_level: str) -> None:
+        self._log_level = log_level
+        self._ready = multiprocessing.get_context("fork").Event()
+        self._stopping = threading.Event()
+        self._process: BaseProcess | None = None
+        self._watcher: threading.Thread | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def fork(self) -> None:
+        """Call before any thread or database connection exists."""
+        self._process = self._start(multiprocessing.get_context("fork"), self._ready)
+
+    def release(self) -> None:
+        """The database is migrated and the key made: the child may start delivering."""
+        self._ready.set()
+        self._watcher = threading.Thread(target=self._watch, name="delivery-watch", daemon=True)
+        self._watcher.start()
+
+    def _start(self, context: BaseContext, ready: Event | None) -> BaseProcess:
+        process = context.Process(  # type: ignore[attr-defined]
+            target=_child,
+            args=(ready, os.getpid(), self._log_level),
+            name="tiktok-ads-delivery",
+            daemon=False,
+        )
+        process.start()
+        return process  # type: ignore[no-any-return]
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(1.0):
+            process = self._process
+            if process is not None and not process.is_alive() and not self._stopping.is_set():
+                log.error(
+                    "the delivery process ended (exit code %s); starting it again",
+                    process.exitcode,
+                )
+                self._process = self._start(multiprocessing.get_context("spawn"), None)
+
+    def stop(self) -> int | None:
+        """SIGTERM, then wait for in-flight batches; returns the pid it had."""
+        self._stopping.set()
+        if self._watcher is not None:
+            self._watcher.join()
+        process = self._process
+        if process is None:
+            return None
+        self._ready.set()  # a child still waiting must not wait forever
+        if process.is_alive() and process.pid is not None:
+            os.kill(process.pid, signal.SIGTERM)
+        process.join(STOP_GRACE_S)
+        if process.is_alive():
+            log.warning("the delivery process did not stop in %.0f s; killing it", STOP_GRACE_S)
+            process.kill()
+            process.join()
+        return process.pid
+
+
+@contextlib.contextmanager
+def beside_the_api(settings: Settings, log_level: str) -> Iterator[DeliveryProcess]:
+    """Fork the delivery process, prepare the database once, and keep the child running while
+    the block serves the API; shared metrics directory for both."""
+    metrics_dir = tempfile.mkdtemp(prefix="tiktok-ads-metrics-")
+    # Before prometheus_client is imported (below): it picks its storage at import.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    child = DeliveryProcess(log_level)
+    try:
+        # Loaded before the fork, so the child shares these pages with the API process.
+        import tiktok_ads.bootstrap
+        import tiktok_ads.entrypoints.api.app  # noqa: F401
+
+        child.fork()
+        _prepare_database(settings)
+        child.release()
+        # uvicorn raises the signal that stopped it again once it has: with the default
+        # handler that would end this process before it stops its child.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _note_stop)
+        yield child
+    finally:
+        pid = child.stop()
+        if pid is not None:
+            from prometheus_client.multiprocess import mark_process_dead
+
+            mark_process_dead(pid, metrics_dir)  # type: ignore[no-untyped-call]
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _note_stop(signum: int, _frame: object) -> None:
+    log.info("stopping on %s", signal.Signals(signum).name)
+
+
+def _prepare_database(settings: Settings) -> None:
+    """The secret key file and (SQLite) the schema, made once here: the child only reads."""
+    from tiktok_ads.adapters.crypto import load_or_create_secret
+    from tiktok_ads.bootstrap import build_admin
+
+    load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path())
+    if not settings.is_sqlite:
+        return
+
+    async def migrate() -> None:
+        tools = build_admin(settings)
+        try:
+            await tools.migrate()
+        finally:
+            await tools.close()
+
+    asyncio.run(migrate())

@@ -1,0 +1,148 @@
+"""`serve --delivery-process yes`: the API in one process, delivery in a child of its own."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.service.processes import (
+    BIN,
+    free_port,
+    processes,
+    service_env,
+    start_emulator,
+    wait_http,
+)
+
+pytestmark = pytest.mark.slow
+__all__ = ["processes"]
+
+PIXEL = "CPIXELSPLIT000000001"
+KEY = "split-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _start(
+    tmp_path: Path, tiktok: str, procs: list[subprocess.Popen[bytes]]
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = service_env(tmp_path / "split.db", tiktok, pixel=PIXEL, key=KEY)
+    cmd = [str(BIN), "serve", "--port", str(port), "--delivery-process", "yes"]
+    serve = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(serve)
+    base = f"http://127.0.0.1:{port}"
+    wait_http(f"{base}/healthz")
+    return serve, base
+
+
+def _post(base: str, n: int) -> None:
+    events = [
+        {
+            "event_type": "CompletePayment",
+            "event_id": f"split-{i}",
+            "context": {"page_url": "https://shop.example/checkout", "ip": "203.0.113.7"},
+        }
+        for i in range(n)
+    ]
+    answer = httpx.post(
+        f"{base}/api/integrations/tiktok-ads/events/batch", json={"events": events}, headers=AUTH
+    )
+    assert (200, n) == (answer.status_code, answer.json()["accepted"])
+
+
+def _wait_delivered(base: str, n: int) -> None:
+    deadline = time.monotonic() + 30
+    by_status: dict[str, int] = {}
+    while time.monotonic() < deadline:
+        stats = httpx.get(f"{base}/api/integrations/tiktok-ads/stats", headers=AUTH).json()
+        by_status = stats["by_status"]
+        if by_status.get("delivered") == n:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"not all delivered: {by_status}")
+
+
+def test_a_child_delivers_and_the_api_reports_its_metrics(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    tiktok = start_emulator(processes)
+    serve, base = _start(tmp_path, tiktok, processes)
+    (child,) = _children(serve.pid)
+    _post(base, 50)
+    _wait_delivered(base, 50)
+    received = httpx.get(f"{tiktok}/_emulator/events", params={"limit": 100}).json()["events"]
+    assert 50 == len({e["event_id"] for e in received})
+    assert all(e["raw"]["user"]["ip"] == "203.0.113.7" for e in received)
+    # The requests to TikTok were made by the child; the API process's /metrics shows them.
+    metrics = httpx.get(f"{base}/metrics", headers=AUTH).text
+    delivered = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith("tiktok_requests_total{") and 'verdict="delivered"' in line
+    ]
+    assert delivered and float(delivered[0].rsplit(" ", 1)[1]) >= 1
+    serve.send_signal(signal.SIGTERM)
+    assert 0 == serve.wait(timeout=60)
+    assert not _alive(child)
+
+
+def test_the_child_dies_with_a_killed_parent_and_a_restart_delivers(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    tiktok = start_emulator(processes)
+    serve, base = _start(tmp_path, tiktok, processes)
+    (child,) = _children(serve.pid)
+    serve.send_signal(signal.SIGKILL)
+    serve.wait(timeout=10)
+    deadline = time.monotonic() + 40  # SIGTERM from the kernel; in-flight work may finish
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child)
+    serve, base = _start(tmp_path, tiktok, processes)
+    _post(base, 10)
+    _wait_delivered(base, 10)
+
+
+def test_a_child_that_dies_is_started_again(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    tiktok = start_emulator(processes)
+    serve, base = _start(tmp_path, tiktok, processes)
+    (child,) = _children(serve.pid)
+    os.kill(child, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    replacement: list[int] = []
+    while time.monotonic() < deadline:
+        replacement = [pid for pid in _children(serve.pid) if pid != child and _alive(pid)]
+        if replacement:
+            break
+        time.sleep(0.1)
+    assert replacement, "no new delivery process"
+    _post(base, 10)
+    _wait_delivered(base, 10)
