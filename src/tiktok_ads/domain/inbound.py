@@ -149,8 +149,6 @@ def prepare_event(raw: object, *, now: float, rules: IngestRules) -> PreparedEve
             user["ttclid"] = ttclid
     if errors:
         _raise(errors)
-    if user:
-        payload["user"] = user
     if properties:
         payload["properties"] = properties
     if context.page_url is not None:  # TikTok refuses an empty `page`: without a URL, none
@@ -159,6 +157,8 @@ def prepare_event(raw: object, *, now: float, rules: IngestRules) -> PreparedEve
             page["referrer"] = context.referrer
         payload["page"] = page
     payload["limited_data_use"] = ldu
+    if user:  # last: stored so, ip and user agent are appended when sending (tiktok_item)
+        payload["user"] = user
     for key, found in (("ttclid", ttclid), ("ip", context.ip), ("user_agent", context.user_agent)):
         if found is not None:
             present.add(key)
