@@ -18,7 +18,7 @@ SMALL_BATCH = 2000
 
 class PooledRowHasher:
     """`workers` processes (0: always a thread), started on the first big batch and shut down
-    as soon as nothing uses them: they hold ~20-60 MB each, idle between uploads otherwise.
+    as soon as nothing uses them: idle between uploads, each would still hold ~30 MB.
 
     Users are counted on the event loop's thread only (an upload holds the pool for all its
     batches, each batch for its own trip), so the count needs no lock."""
@@ -69,7 +69,8 @@ class PooledRowHasher:
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn, not fork: the server has threads (the store's pool) a fork would copy
-            # in whatever state they are.
+            # in whatever state they are. A spawned child runs the `tiktok-ads` script again,
+            # which imports nothing (entrypoints/script.py), then only the domain it hashes with.
             context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
         return self._pool
