@@ -7,7 +7,9 @@ uploads are hashed in TIKTOK_AUDIENCE_HASH_WORKERS processes; their RSS is repor
 
 Reported: seconds until the 202 (every row hashed and its ids stored), seconds until the job
 is done at TikTok (files uploaded, audience created, members recorded), and peak RSS (VmRSS
-sampled every 0.1 s, and the kernel's VmHWM) of the server and of its hashing processes.
+sampled every 0.1 s, and the kernel's VmHWM) of the server and of its hashing processes, and
+how many hashing processes are still running once the job is done (none: they leave with the
+upload).
 
 Run: .venv/bin/python -m bench.bench_audience_upload [--rows 1000000] [--runs 1]
 Quick: .venv/bin/python -m bench.bench_audience_upload --rows 50000
@@ -56,6 +58,7 @@ class Upload:
     server_peak_mb: float
     server_hwm_mb: float
     workers_peak_mb: float
+    workers_left: int
 
 
 def write_csv(path: Path, rows: int) -> None:
@@ -98,6 +101,18 @@ def _children(pid: int) -> list[int]:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
+
+
+def _hashing_children(pid: int) -> list[int]:
+    """The children multiprocessing spawned as workers (not its resource tracker)."""
+    found = []
+    for child in _children(pid):
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+        except OSError:
+            pass
+    return found
 
 
 class RssSampler(threading.Thread):
@@ -167,6 +182,7 @@ def one_run(procs: Processes, tmp: Path, csv: Path, rows: int, workers: int) -> 
             break
         time.sleep(0.5)
     done = time.perf_counter() - started
+    workers_left = len(_hashing_children(server.pid))
     sampler.stop.set()
     sampler.join()
     server_cpu = _cpu_seconds(server.pid) - cpu_before[0]
@@ -177,7 +193,8 @@ def one_run(procs: Processes, tmp: Path, csv: Path, rows: int, workers: int) -> 
         f"  {rows:,} rows: 202 after {accepted:.1f} s, done at TikTok after {done:.1f} s; "
         f"{view['member_count']:,} ids (TikTok counts {view['cover_num']:,}); server peak "
         f"{sampler.server_peak:.0f} MB (VmHWM {sampler.server_hwm:.0f}), hashing processes "
-        f"{sampler.workers_peak:.0f} MB each at most\n  CPU: server {server_cpu:.1f} s, "
+        f"{sampler.workers_peak:.0f} MB each at most, {workers_left} still running once done\n"
+        f"  CPU: server {server_cpu:.1f} s, "
         f"hashing processes {sum(sampler.workers_cpu.values()):.1f} s, emulator (TikTok) "
         f"{emulator_cpu:.1f} s\n  server RSS: "
         + ", ".join(f"{t:.0f}s {mb:.0f}MB" for t, mb in sampler.timeline),
@@ -191,6 +208,7 @@ def one_run(procs: Processes, tmp: Path, csv: Path, rows: int, workers: int) -> 
         sampler.server_peak,
         sampler.server_hwm,
         sampler.workers_peak,
+        workers_left,
     )
 
 
@@ -248,6 +266,14 @@ def bench(args: argparse.Namespace) -> None:
                 median([r.workers_peak_mb for r in results]),
                 "MB",
                 runs=[r.workers_peak_mb for r in results],
+            ),
+            Figure(
+                "hashing processes running once done",
+                median([r.workers_left for r in results]),
+                "",
+                target="0",
+                ok=max(r.workers_left for r in results) == 0,
+                runs=[r.workers_left for r in results],
             ),
         ],
     )

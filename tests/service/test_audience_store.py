@@ -10,7 +10,7 @@ from hashlib import sha256
 import pytest
 
 from tiktok_ads.adapters.store import SqlStore
-from tiktok_ads.domain.audience_jobs import AudienceJob, JobAction
+from tiktok_ads.domain.audience_jobs import AudienceJob, AudienceStatus, JobAction, JobStatus
 from tiktok_ads.domain.audiences import (
     BUCKET_OF,
     IdType,
@@ -180,6 +180,55 @@ async def test_recorded_steps_move_the_members_to_the_target(store: SqlStore) ->
     )
     done = await store.get_audience_job(job.id)
     assert done is not None and (1, 1, "done") == (done.added, done.removed, done.status)
+
+
+async def test_uploads_and_refreshes_are_queued_alike_and_only_a_refresh_sealed(
+    store: SqlStore,
+) -> None:
+    """A staging job becomes work at the time given, its counts and report kept, its audience
+    syncing (a deleting one stays so). An upload's ids count as its stager says; a refresh's,
+    sorted in at once, are counted by the store, and that job is sealed."""
+    upload_to, refresh_to, doomed = [
+        await new_audience(store, name) for name in ("Upload", "Refresh", "Deleting")
+    ]
+    jobs = [
+        await store.open_audience_job(a, action, now=NOW, deadline_at=NOW + DAY, staging=True)
+        for a, action in ((upload_to, JobAction.APPEND), (refresh_to, JobAction.REPLACE))
+    ]
+    await store.stage_job_ids(jobs[0], 1, packed(ids("a", "b", "a")))
+    await store.queue_audience_job(
+        jobs[0], rows=4, ids=3, invalid=1, report='[{"row": 3}]', now=NOW + 5
+    )
+    await store.stage_job_members(jobs[1], ids("a", "b", "c", "a"))
+    finished = await store.finish_refresh(
+        jobs[1],
+        refresh_to,
+        erasures=0,
+        counts="{}",
+        now=NOW + 5,
+        next_due=NOW + DAY,
+        keep_unchanged=True,
+    )
+    assert "queued" == finished
+    late = await store.open_audience_job(
+        doomed, JobAction.APPEND, now=NOW, deadline_at=NOW + DAY, staging=True
+    )
+    await store.open_audience_job(doomed, JobAction.DELETE, now=NOW, deadline_at=NOW + DAY)
+    await store.queue_audience_job(late, rows=1, ids=1, invalid=0, report=None, now=NOW + 5)
+    rows = [await store.get_audience_job(job_id) for job_id in (*jobs, late)]
+    assert None not in rows
+    assert [
+        (3, 4, 1, '[{"row": 3}]', False),
+        (3, 0, 0, None, True),
+        (1, 1, 0, None, False),
+    ] == [(j.staged, j.row_count, j.invalid, j.report, j.sealed) for j in rows if j]
+    assert {(JobStatus.QUEUED.value, NOW + 5, NOW + 5, NOW + 5)} == {
+        (j.status, j.accepted_at, j.next_attempt_at, j.updated_at) for j in rows if j
+    }
+    audiences = [await store.get_audience(a) for a in (upload_to, refresh_to, doomed)]
+    assert [AudienceStatus.SYNCING, AudienceStatus.SYNCING, AudienceStatus.DELETING] == [
+        a and AudienceStatus(a.status) for a in audiences
+    ]
 
 
 async def test_jobs_of_one_audience_run_in_order_and_others_in_parallel(store: SqlStore) -> None:

@@ -3,6 +3,9 @@ hashed in worker processes when big, split into customer files, bad input refuse
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from tests.service.audience_support import (
@@ -101,6 +104,53 @@ async def test_a_big_multipart_upload_is_hashed_in_workers_and_split_into_files(
     ]
     assert 5 == len(sizes)  # 6,000 rows of 68 bytes, at most 100,000 bytes a file
     assert max(sizes) <= 100_000
+
+
+async def hashing_processes(within: float = 10.0, *, gone: bool) -> list[multiprocessing.Process]:
+    """This process's multiprocessing children (the hashing pool's) once some are running, or
+    once all have left."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while bool(children := multiprocessing.active_children()) == gone:
+        assert loop.time() < deadline, f"hashing processes: {children}"
+        await asyncio.sleep(0.02)
+    return children
+
+
+async def test_the_hashing_processes_leave_with_the_upload_and_return_for_the_next(
+    make_service: ServiceFactory,
+) -> None:
+    """Each upload starts the hashing processes and shuts them down when it is done, refused
+    or accepted; the next upload starts them again."""
+    service = await make_service(tiktok_advertiser_id=ADVERTISER, tiktok_audience_hash_workers=1)
+    audience = await create(service)
+    path = f"/audiences/{audience['id']}/upload"
+    headers = {**AUTH, "Content-Type": "text/csv"}
+    seen: list[multiprocessing.Process] = []
+
+    async def body(first: list[str], rest: bytes) -> AsyncIterator[bytes]:
+        """The rest is sent once a worker process hashes the first lines."""
+        yield ("email\n" + "".join(f"{e}\n" for e in first)).encode()
+        seen.extend(await hashing_processes(within=30, gone=False))
+        yield rest
+
+    refused = await service.post(
+        path, content=body(emails(100), b"bad@\xff.com\n"), headers=headers
+    )
+    assert (422, "file") == (refused.status_code, refused.json()["errors"][0]["field"])
+    assert [] == await hashing_processes(gone=True)
+    assert 1 == len(seen) and not seen[0].is_alive()
+
+    rows = emails(3000)
+    second = "".join(f"{e}\n" for e in rows[100:]).encode()
+    accepted = await service.post(path, content=body(rows[:100], second), headers=headers)
+    assert (202, 3000) == (accepted.status_code, accepted.json()["accepted_ids"])
+    assert [] == await hashing_processes(gone=True)
+    assert 2 == len(seen) and seen[0].pid != seen[1].pid
+    view = await settled(service, audience["id"])
+    assert {hash_email(e) for e in rows} == service.tiktok.audience_members(
+        view["tiktok_audience_id"]
+    )
 
 
 async def test_uploads_are_capped_and_bad_csv_refused_without_a_trace(

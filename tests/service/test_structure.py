@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import httpx
@@ -75,6 +76,25 @@ def test_bootstrap_does_not_import_the_http_app() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "[]" == out.stdout.strip()
+
+
+def test_a_spawned_process_loads_no_cli_from_the_console_script(tmp_path: Path) -> None:
+    """A spawned process (an upload's hashing worker) first runs the parent's `tiktok-ads`
+    script again: the script's import must not bring the CLI and its libraries along."""
+    pyproject = tomllib.loads((PACKAGE.parents[1] / "pyproject.toml").read_text())
+    module, _, function = pyproject["project"]["scripts"]["tiktok-ads"].partition(":")
+    script = tmp_path / "tiktok-ads"  # as installers write it, asking its worker what it loaded
+    script.write_text(
+        f"import sys\nfrom {module} import {function}\nif __name__ == '__main__':\n"
+        "    import multiprocessing\n"
+        "    with multiprocessing.get_context('spawn').Pool(1) as pool:\n"
+        "        print(*pool.apply(eval, ('sorted(__import__(\"sys\").modules)',)))\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    loaded = out.stdout.split()
+    heavy = ("click", "pydantic", "pydantic_settings", "httpx", "fastapi", "sqlalchemy")
+    assert module in loaded
+    assert [] == [m for m in loaded if m.split(".")[0] in heavy or m.endswith(".cli")]
 
 
 class StampMiddleware:

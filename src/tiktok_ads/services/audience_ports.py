@@ -5,6 +5,7 @@ erasure."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from tiktok_ads.domain.audience_jobs import AudienceAnswer, AudienceJob, AudienceRow, JobAction
@@ -231,5 +232,10 @@ class RowHasher(Protocol):
     async def hash_block(
         self, block: CsvBlock, columns: CsvColumns, phone_region: str | None
     ) -> HashedRows: ...
+
+    def in_use(self) -> AbstractContextManager[None]:
+        """Held around every batch of one upload: the worker processes stay for the next
+        batch, and are shut down once nobody holds them."""
+        ...
 
     def close(self) -> None: ...

@@ -138,7 +138,8 @@ class Stager:
         )
         staged = Staged(audience.id, job_id, action.value)
         try:
-            await self._stage_rows(job_id, source, staged)
+            with self._hasher.in_use():  # the hashing processes live as long as this
+                await self._stage_rows(job_id, source, staged)
             staged.ignored_columns = source.ignored_columns
             if action is SyncAction.REPLACE and staged.accepted_ids == 0:
                 raise ValidationFailed(

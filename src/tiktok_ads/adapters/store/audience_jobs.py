@@ -47,6 +47,25 @@ def queue_staged_job(
         .select_from(audience_job_members)
         .where(audience_job_members.c.job_id == job_id)
     ).scalar_one()
+    _queue_job(
+        conn, job_id, rows=rows, staged=staged, invalid=invalid, report=report, sealed=True, now=now
+    )
+    return int(staged)
+
+
+def _queue_job(
+    conn: Connection,
+    job_id: int,
+    *,
+    rows: int,
+    staged: int,
+    invalid: int,
+    report: str | None,
+    sealed: bool,
+    now: float,
+) -> None:
+    """A staging job becomes work: it joins its audience's line at `now` with its counts (rows
+    read, ids staged, invalid values, the first bad rows), and the audience is busy."""
     job = conn.execute(
         update(audience_jobs)
         .where(audience_jobs.c.id == job_id)
@@ -58,13 +77,12 @@ def queue_staged_job(
             invalid=invalid,
             staged=staged,
             report=report,
-            sealed=True,
+            sealed=sealed,
             updated_at=now,
         )
         .returning(audience_jobs.c.audience_id, audience_jobs.c.action)
     ).one()
     mark_audience_busy(conn, job.audience_id, JobAction(job.action), now)
-    return int(staged)
 
 
 def settle_audience_status(conn: Connection, audience_id: int, job_id: int, failed: bool) -> None:
@@ -161,25 +179,20 @@ class AudienceJobs(StoreBase):
     async def queue_audience_job(
         self, job_id: int, *, rows: int, ids: int, invalid: int, report: str | None, now: float
     ) -> None:
-        """The staged job becomes work: this is the moment of the 202."""
+        """The staged job becomes work: this is the moment of the 202. Its ids arrived in
+        batches (`stage_job_ids`), not yet sorted: it is not sealed."""
 
         def run(conn: Connection) -> None:
-            job = conn.execute(
-                update(audience_jobs)
-                .where(audience_jobs.c.id == job_id)
-                .values(
-                    status=JobStatus.QUEUED.value,
-                    accepted_at=now,
-                    next_attempt_at=now,
-                    row_count=rows,
-                    invalid=invalid,
-                    staged=ids,
-                    report=report,
-                    updated_at=now,
-                )
-                .returning(audience_jobs.c.audience_id, audience_jobs.c.action)
-            ).one()
-            mark_audience_busy(conn, job.audience_id, JobAction(job.action), now)
+            _queue_job(
+                conn,
+                job_id,
+                rows=rows,
+                staged=ids,
+                invalid=invalid,
+                report=report,
+                sealed=False,
+                now=now,
+            )
 
         await self._write_tx(run)
 
