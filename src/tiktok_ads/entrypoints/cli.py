@@ -12,6 +12,7 @@ import click
 
 from tiktok_ads.config import Settings
 from tiktok_ads.entrypoints.cli_audiences import audiences
+from tiktok_ads.entrypoints.collector import limit_malloc_arenas
 from tiktok_ads.entrypoints.delivery_process import Choice, wanted
 from tiktok_ads.errors import ConfigurationError
 
@@ -132,6 +133,7 @@ def serve(
     """Run the HTTP API, the monitoring endpoints and a delivery worker in one process (or
     two: --delivery-process)."""
     _logging(log_level)
+    limit_malloc_arenas()
     settings = _settings()
     if run_worker and not sandbox and workers == 1 and wanted(delivery_process):
         from tiktok_ads.entrypoints.delivery_process import beside_the_api
@@ -201,6 +203,7 @@ def worker(log_level: str) -> None:
     from tiktok_ads.entrypoints.delivery_process import run_delivery
 
     _logging(log_level)
+    limit_malloc_arenas()
     run_delivery(_settings())
 
 

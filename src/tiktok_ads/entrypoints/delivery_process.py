@@ -84,7 +84,10 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _child(ready: Event | None, parent_pid: int, log_level: str) -> None:
+    from tiktok_ads.entrypoints.collector import limit_malloc_arenas
+
     _die_with_parent(parent_pid)
+    limit_malloc_arenas()
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -32,8 +32,9 @@ def _child(host: str, port: int, log_level: str) -> None:
     import uvicorn
 
     from tiktok_ads.entrypoints.api.app import app_from_environment
-    from tiktok_ads.entrypoints.collector import tune_for_server
+    from tiktok_ads.entrypoints.collector import limit_malloc_arenas, tune_for_server
 
+    limit_malloc_arenas()
     sock = _reuseport_socket(host, port)
     app = app_from_environment()
     tune_for_server()
