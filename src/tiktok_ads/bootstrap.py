@@ -195,6 +195,7 @@ def build(
         policy=policy,
         wake=ingest.written,
         verdicts=verdicts,
+        committed=ingest.committed,
     )
     maintenance = Maintenance(
         store=store,

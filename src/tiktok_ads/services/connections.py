@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 _ACCESS_TOKEN = re.compile(r"[\x21-\x7e]{1,512}")
 _MAX_LABEL_CHARS = 64  # advertiser_id and test_event_code: TikTok's are far shorter
 _CACHE_SECONDS = 5.0
+_ALL_CACHE_SECONDS = 1.0
 
 
 def _connection_errors(
@@ -60,6 +61,7 @@ class ConnectionService:
         self._cipher = cipher
         self._clock = clock
         self._cache: dict[str | None, tuple[float, ConnectionRow]] = {}
+        self._all: tuple[float, list[ConnectionRow]] | None = None
         # TIKTOK_MARKETING_ACCESS_TOKEN: audience calls of connections without their own.
         self._marketing_env = (marketing_access_token or "").strip() or None
 
@@ -110,7 +112,7 @@ class ConnectionService:
             if marketing is None
             else self._cipher.encrypt(marketing),
         )
-        self._cache.clear()
+        self.forget()
         return row
 
     async def adopt_environment(
@@ -172,7 +174,7 @@ class ConnectionService:
                 test_event_code=test_event_code,
                 now=self._clock.now(),
             )
-            self._cache.clear()
+            self.forget()
             return "updated"
         return "unchanged"
 
@@ -216,7 +218,14 @@ class ConnectionService:
         return row
 
     async def all(self) -> list[ConnectionRow]:
-        return await self._store.list_connections()
+        """Every connection; the dispatcher asks on each pass, so the list is kept a second
+        (a change made through this service is seen at once)."""
+        now = self._clock.now()
+        if self._all is not None and now - self._all[0] < _ALL_CACHE_SECONDS:
+            return self._all[1]
+        rows = await self._store.list_connections()
+        self._all = (now, rows)
+        return rows
 
     def access_token(self, row: ConnectionRow) -> str:
         return self._cipher.decrypt(row.access_token_enc)
@@ -247,4 +256,6 @@ class ConnectionService:
         return self._marketing_env or self.access_token(row)
 
     def forget(self) -> None:
+        """Drop what is cached: a connection changed."""
         self._cache.clear()
+        self._all = None

@@ -74,6 +74,7 @@ class IngestService:
         self._pending_events = 0
         self._writer: asyncio.Task[None] | None = None
         self.written = asyncio.Event()  # set after each commit: wakes an in-process dispatcher
+        self._queued_total = 0  # events queued for delivery by this process, ever
 
     async def start(self) -> None:
         if self._writer is None:
@@ -88,6 +89,10 @@ class IngestService:
         with contextlib.suppress(asyncio.CancelledError):
             await self._writer
         self._writer = None
+
+    def committed(self) -> int:
+        """Events this process has queued for delivery so far (the dispatcher's hint)."""
+        return self._queued_total
 
     async def submit(self, raw: object, pixels: frozenset[str] | None = None) -> Accepted:
         """One event: raises ValidationFailed (the caller's error) or Overloaded.
@@ -203,6 +208,7 @@ class IngestService:
                     if not pending.done.done():
                         pending.done.set_result(outcomes[start:end])
                     start = end
+                self._queued_total += sum(1 for o in outcomes if o.status == Status.QUEUED.value)
                 self.written.set()
             finally:
                 self._pending_events -= size

@@ -7,8 +7,8 @@ tasks (`services.maintenance`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,7 +54,11 @@ class Dispatcher:
         rand: Callable[[], float] = random.random,
         wake: asyncio.Event | None = None,
         verdicts: Verdicts | None = None,
+        committed: Callable[[], int] | None = None,
     ) -> None:
+        """`wake` is set when events may be ready (each ingest commit, each batch settled);
+        `committed`, the number of events this process's ingest has queued so far, lets a wake
+        that cannot have filled a batch pass without a look at the database."""
         self._store = store
         self._connections = connections
         self._clock = clock
@@ -63,6 +67,12 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(config.max_in_flight)
         self._tasks: set[asyncio.Task[None]] = set()
         self._held_until: dict[str, float] = {}  # pixel → end of a daily-cap hold
+        self._committed = committed
+        # What the last pass saw: the most events one pixel had ready, the seconds until the
+        # first pixel's oldest event is due by the linger, and `committed()` before it looked.
+        self._ready_max = 0
+        self._linger_left = math.inf
+        self._seen = 0
         self._sender = BatchSender(
             store=store,
             client=client,
@@ -85,10 +95,33 @@ class Dispatcher:
                 log.exception("dispatch pass failed; trying again")
                 started = 0
             if started == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._config.poll_s)
-                self._wake.clear()
+                await self._idle()
         await self.wait_idle()
+
+    async def _idle(self) -> None:
+        """Wait until a pass could start a batch: a wake after enough new events to fill one,
+        the linger of the oldest waiting event ending, or the poll (other processes ingest and
+        settle too). A single event commits many times a second; looking at the queue after
+        each commit cost two queries a commit for nothing."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + max(0.0, min(self._config.poll_s, self._linger_left))
+        while (left := end - loop.time()) > 0:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=left)
+            except TimeoutError:
+                return
+            self._wake.clear()
+            if self._could_fill():
+                return
+
+    def _could_fill(self) -> bool:
+        if self._committed is None:
+            return True  # no count of new events: every wake is worth a look
+        new = self._committed() - self._seen
+        if new <= 0:
+            return True  # not ingest's wake (a batch settled, a replay): look
+        cfg = self._config
+        return cfg.linger_s <= 0 or self._ready_max + new >= cfg.batch_size
 
     async def wait_idle(self) -> None:
         while self._tasks:
@@ -98,6 +131,8 @@ class Dispatcher:
         """One pass over the connections; returns how many batches it started."""
         now = self._clock.now()
         started = 0
+        self._ready_max, self._linger_left = 0, math.inf
+        self._seen = self._committed() if self._committed is not None else 0
         for connection in await self._connections.all():
             started += await self._dispatch_pixel(connection, now)
         return started
@@ -113,9 +148,15 @@ class Dispatcher:
             return 0
         started = 0
         by_priority: bool | None = None  # decided once a pass: claims change both sides alike
+        if self._slots.locked():
+            self._ready_max = cfg.batch_size  # not looked at: the next wake must look
         while not self._slots.locked():  # only claim what can be sent now
             count, oldest = await self._store.readiness(pixel, now, cfg.batch_size)
-            if not should_flush(count, now - (oldest or now), cfg.batch_size, cfg.linger_s):
+            age = now - (oldest or now)
+            self._ready_max = max(self._ready_max, count)
+            if not should_flush(count, age, cfg.batch_size, cfg.linger_s):
+                if count:
+                    self._linger_left = min(self._linger_left, cfg.linger_s - age)
                 break
             reservation = await self._store.reserve_send(
                 pixel, want=count, now=now, rps=cfg.rps, daily_limit=cfg.daily_limit

@@ -104,6 +104,8 @@ class BatchSender:
         if verdict is Verdict.DELIVERED:
             await self._settle(replace(base, delivered=pks))
             await self._store.mark_sent(pixel, now)
+            if not connection.healthy:
+                self._connections.forget()  # it works again: no probe-only passes from a cache
             self._count("delivered", pixel, batch)
         elif verdict is Verdict.RETRY:
             retries, given_up, reason = plan_retries(batch, self._policy, now, self._rand())
