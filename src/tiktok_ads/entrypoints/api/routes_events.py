@@ -117,6 +117,8 @@ async def _submit(
 
 
 def _wait_seconds(request: Request) -> float | None:
+    if not request.scope.get("query_string"):
+        return None  # the usual request: no query string to parse
     raw = request.query_params.get("wait")
     if raw is None:
         return None
