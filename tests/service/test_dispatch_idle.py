@@ -41,7 +41,9 @@ async def test_single_events_inside_the_linger_cost_no_look_each(
     looks = store.looks - before
     assert looks < 20, looks  # one per commit before (40+); polls only now
     await service.settle(within=10)
-    batches = [r for r in service.tiktok.requests if r.path.startswith("/open_api/v1.3/event/track")]
+    batches = [
+        r for r in service.tiktok.requests if r.path.startswith("/open_api/v1.3/event/track")
+    ]
     assert [40] == [len(r.json["data"]) for r in batches]
 
 
@@ -55,5 +57,7 @@ async def test_a_wake_that_can_fill_a_batch_is_looked_at_at_once(
     events = [{**SEED_EVENT, "event_id": f"b-{i}"} for i in range(50)]
     assert 200 == (await service.post("/events/batch", {"events": events})).status_code
     await service.settle(within=5)  # far inside the 60 s linger
-    batches = [r for r in service.tiktok.requests if r.path.startswith("/open_api/v1.3/event/track")]
+    batches = [
+        r for r in service.tiktok.requests if r.path.startswith("/open_api/v1.3/event/track")
+    ]
     assert [50] == [len(r.json["data"]) for r in batches]
