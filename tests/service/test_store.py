@@ -254,3 +254,33 @@ async def test_a_click_is_remembered_from_the_click_not_from_its_reuse(store: Sq
     day29 = event("d29", {})
     await store.add_events([day29], NOW + 29 * day, window)
     assert ({}, "email") == (day29.payload["user"], day29.match_keys)
+
+
+def test_the_head_revision_constant_is_alembics_head() -> None:
+    """The start-up check reads HEAD_REVISION instead of loading Alembic: it must be the head."""
+    from tiktok_ads.adapters.store import migrate
+    from tiktok_ads.adapters.store.migrations import HEAD_REVISION
+
+    assert migrate.head_revision() == HEAD_REVISION
+
+
+async def test_a_current_schema_starts_without_loading_alembic(tmp_path: Any) -> None:
+    """A second start on a migrated database does not import Alembic (a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path}/fresh.db"
+    first = SqlStore(url)
+    await first.migrate()
+    await first.close()
+    script = (
+        "import asyncio, sys\n"
+        "from tiktok_ads.adapters.store import SqlStore\n"
+        f"s = SqlStore({url!r})\n"
+        "asyncio.run(s.migrate())\n"
+        "assert asyncio.run(s.schema_is_current())\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    argv = [sys.executable, "-c", script]
+    out = await asyncio.to_thread(subprocess.run, argv, capture_output=True, text=True, check=True)
+    assert "False" == out.stdout.strip(), out.stderr
