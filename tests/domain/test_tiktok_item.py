@@ -15,15 +15,10 @@ HASH = "a" * 64
 
 def expected(payload: dict[str, Any], ip: str | None, user_agent: str | None) -> dict[str, Any]:
     """What TikTok must get: the payload, ip and user agent inside `user`, no empty `user`."""
-    item = dict(payload)
-    user = dict(item.pop("user", None) or {})
-    if ip:
-        user["ip"] = ip
-    if user_agent:
-        user["user_agent"] = user_agent
-    if user:
-        item["user"] = user
-    return item
+    extra = {key: value for key, value in (("ip", ip), ("user_agent", user_agent)) if value}
+    user = {**(payload.get("user") or {}), **extra}
+    rest = {key: value for key, value in payload.items() if key != "user"}
+    return {**rest, "user": user} if user else rest
 
 
 SEED = {
@@ -87,7 +82,7 @@ _payload = st.fixed_dictionaries(
     optional={
         "user": _user,
         "properties": st.dictionaries(
-            _text, st.one_of(_text, st.floats(allow_nan=False)), max_size=3
+            _text, st.one_of(_text, st.floats(allow_nan=False, allow_infinity=False)), max_size=3
         ),
         "page": st.fixed_dictionaries({"url": _text}),
         "limited_data_use": st.booleans(),

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -88,12 +89,25 @@ def _wait_delivered(base: str, n: int) -> None:
     raise AssertionError(f"not all delivered: {by_status}")
 
 
-def test_a_child_delivers_and_the_api_reports_its_metrics(
-    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
-) -> None:
+@dataclass
+class Split:
+    tiktok: str
+    serve: subprocess.Popen[bytes]
+    base: str
+    child: int
+
+
+@pytest.fixture
+def split(tmp_path: Path, processes: list[subprocess.Popen[bytes]]) -> Split:
+    """A `serve --delivery-process yes` and its one child, delivering to an emulator."""
     tiktok = start_emulator(processes)
     serve, base = _start(tmp_path, tiktok, processes)
     (child,) = _children(serve.pid)
+    return Split(tiktok, serve, base, child)
+
+
+def test_a_child_delivers_and_the_api_reports_its_metrics(split: Split) -> None:
+    tiktok, serve, base, child = split.tiktok, split.serve, split.base, split.child
     _post(base, 50)
     _wait_delivered(base, 50)
     received = httpx.get(f"{tiktok}/_emulator/events", params={"limit": 100}).json()["events"]
@@ -113,28 +127,22 @@ def test_a_child_delivers_and_the_api_reports_its_metrics(
 
 
 def test_the_child_dies_with_a_killed_parent_and_a_restart_delivers(
-    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]], split: Split
 ) -> None:
-    tiktok = start_emulator(processes)
-    serve, base = _start(tmp_path, tiktok, processes)
-    (child,) = _children(serve.pid)
+    serve, child = split.serve, split.child
     serve.send_signal(signal.SIGKILL)
     serve.wait(timeout=10)
     deadline = time.monotonic() + 40  # SIGTERM from the kernel; in-flight work may finish
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(child)
-    serve, base = _start(tmp_path, tiktok, processes)
+    _serve, base = _start(tmp_path, split.tiktok, processes)
     _post(base, 10)
     _wait_delivered(base, 10)
 
 
-def test_a_child_that_dies_is_started_again(
-    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
-) -> None:
-    tiktok = start_emulator(processes)
-    serve, base = _start(tmp_path, tiktok, processes)
-    (child,) = _children(serve.pid)
+def test_a_child_that_dies_is_started_again(split: Split) -> None:
+    serve, base, child = split.serve, split.base, split.child
     os.kill(child, signal.SIGKILL)
     deadline = time.monotonic() + 20
     replacement: list[int] = []

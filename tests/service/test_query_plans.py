@@ -16,31 +16,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
+from tests.service.test_store import NOW, PIXEL, connect, new_event
 
 from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.domain.events import NewEvent
 
-NOW = 1_760_000_000.0
-PIXEL = "CPIXEL00000000000001"
-
 
 def _event(n: int, status: str = "queued") -> NewEvent:
-    return NewEvent(
-        pixel_id=PIXEL,
-        event_name="CompletePayment",
-        event_id=f"e{n}",
-        event_time=int(NOW),
-        status=status,
-        payload={"event": "CompletePayment", "event_id": f"e{n}"},
-        ip=None,
-        user_agent=None,
-        match_keys="",
-        identity_hashes=(),
-        has_ttclid=False,
-        has_ttp=False,
-        value=None,
-        currency=None,
-    )
+    return new_event(f"e{n}", status=status, payload=None if status == "skipped" else {"n": n})
 
 
 async def _plans(store: SqlStore, verb: Callable[[], Coroutine[Any, Any, Any]]) -> list[str]:
@@ -88,15 +71,7 @@ async def _plans(store: SqlStore, verb: Callable[[], Coroutine[Any, Any, Any]]) 
 async def busy_store(tmp_path: Path, request: pytest.FixtureRequest) -> Any:
     store = SqlStore(f"sqlite:///{tmp_path}/plans.db")
     await store.migrate()
-    await store.upsert_connection(
-        pixel_id=PIXEL,
-        access_token_enc=b"x",
-        advertiser_id=None,
-        test_mode=False,
-        test_event_code=None,
-        is_default=True,
-        now=NOW,
-    )
+    await connect(store)
     # A history: settled events far outnumber the ready ones, as in any service that ran a while.
     await store.add_events([_event(n, "skipped") for n in range(2000)], NOW, 86400)
     await store.add_events([_event(n) for n in range(2000, 2050)], NOW, 86400)
