@@ -191,6 +191,7 @@ def build(
             daily_limit=settings.tiktok_daily_event_limit,
             max_in_flight=settings.tiktok_max_in_flight,
             lease_s=settings.tiktok_ads_claim_lease_seconds,
+            poll_s=settings.tiktok_ads_poll_ms / 1000,
         ),
         policy=policy,
         wake=ingest.written,

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     tiktok_ads_claim_lease_seconds: float = Field(default=120.0, gt=0)
     tiktok_request_timeout_seconds: float = Field(default=20.0, gt=0)
     tiktok_max_in_flight: int = Field(default=4, ge=1, le=64)
+    # How often a worker looks at the queue when nothing in its own process woke it (events
+    # ingested by other processes, retries coming due).
+    tiktok_ads_poll_ms: int = Field(default=250, ge=10, le=60_000)
     # Ingest backpressure: above this many events waiting for the group commit, answer 429.
     tiktok_ads_max_pending_events: int = Field(default=50_000, ge=1000)
     # Callers waiting at once for TikTok's verdict (POST /events?wait=S); past it, answer 429.

@@ -154,3 +154,45 @@ def test_a_child_that_dies_is_started_again(split: Split) -> None:
     assert replacement, "no new delivery process"
     _post(base, 10)
     _wait_delivered(base, 10)
+
+
+def test_a_delivery_process_with_sandbox_or_workers_is_a_usage_error() -> None:
+    for extra in (["--sandbox"], ["--workers", "2"], ["--no-worker"]):
+        result = subprocess.run(
+            [str(BIN), "serve", "--delivery-process", "yes", *extra],
+            capture_output=True,
+            timeout=60,
+        )
+        assert 2 == result.returncode, extra
+        assert b"--delivery-process yes is for one serve" in result.stderr
+
+
+def test_sigterm_while_starting_stops_it(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    """A SIGTERM before the API serves ends serve (and its child), rather than being lost."""
+    port = free_port()
+    env = service_env(tmp_path / "early.db", "http://127.0.0.1:9", pixel=PIXEL, key=KEY)
+    cmd = [str(BIN), "serve", "--port", str(port), "--delivery-process", "yes"]
+    serve = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    processes.append(serve)
+    deadline = time.monotonic() + 30
+    while not _children(serve.pid) and time.monotonic() < deadline:  # forked: handlers are next
+        time.sleep(0.01)
+    (child,) = _children(serve.pid)
+    serve.send_signal(signal.SIGTERM)
+    assert 0 == serve.wait(timeout=60)
+    assert not _alive(child)
+
+
+def test_a_child_told_to_stop_is_not_started_again(split: Split) -> None:
+    """SIGTERM to the child alone (a service manager stopping the whole group reaches it before
+    the parent): it stops in order and is not replaced while the parent stops too."""
+    os.kill(split.child, signal.SIGTERM)
+    deadline = time.monotonic() + 40
+    while _alive(split.child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(3)  # the watcher looks every second and would restart within ~2 s
+    assert [] == [pid for pid in _children(split.serve.pid) if _alive(pid)]
+    split.serve.send_signal(signal.SIGTERM)
+    assert 0 == split.serve.wait(timeout=60)

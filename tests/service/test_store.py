@@ -284,3 +284,17 @@ async def test_a_current_schema_starts_without_loading_alembic(tmp_path: Any) ->
     argv = [sys.executable, "-c", script]
     out = await asyncio.to_thread(subprocess.run, argv, capture_output=True, text=True, check=True)
     assert "False" == out.stdout.strip(), out.stderr
+
+
+async def test_a_claim_records_when_the_event_went_out(store: SqlStore) -> None:
+    """The console's lifecycle shows "sending" at the claim's time (updated_at)."""
+    await connect(store)
+    await store.add_events([new_event("sent-at")], NOW, 86400)
+    (claimed,) = await store.claim_batch(PIXEL, 10, NOW + 5, NOW + 65, False)
+
+    def read() -> Any:
+        with store.write_engine.connect() as conn:
+            return conn.execute(select(events).where(events.c.id == claimed.pk)).one()
+
+    row = await asyncio.to_thread(read)
+    assert ("sending", NOW + 5, NOW + 65) == (row.status, row.updated_at, row.lease_until)

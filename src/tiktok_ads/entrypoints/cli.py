@@ -135,6 +135,11 @@ def serve(
     _logging(log_level)
     limit_malloc_arenas()
     settings = _settings()
+    if delivery_process == "yes" and (sandbox or workers > 1 or not run_worker):
+        raise click.UsageError(
+            "--delivery-process yes is for one serve that delivers: not with --sandbox, "
+            "--workers or --no-worker"
+        )
     if run_worker and not sandbox and workers == 1 and wanted(delivery_process):
         from tiktok_ads.entrypoints.delivery_process import beside_the_api
 

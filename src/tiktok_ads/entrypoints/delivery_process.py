@@ -10,7 +10,8 @@ database, as any number of workers do.
 
 The child dies with its parent (the kernel sends it SIGTERM, even after a `kill -9`), is
 stopped with SIGTERM when `serve` stops (in-flight batches finish; their leases cover a
-crash), and is started again if it ends on its own. Metrics of both processes are kept in
+crash), and is started again, after a growing delay, if it dies (not when it was told to
+stop). Metrics of both processes are kept in
 files of a fresh PROMETHEUS_MULTIPROC_DIR, so /metrics shows deliveries too.
 """
 
@@ -26,6 +27,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
@@ -38,6 +40,9 @@ log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
 STOP_GRACE_S = 35.0  # the dispatcher's in-flight batches finish (a TikTok timeout is 20 s)
+RESTART_MIN_S, RESTART_MAX_S = 1.0, 60.0
+# Exit codes of a child that was told to stop: by itself (0) or by a signal to it.
+_TOLD_TO_STOP = (0, -signal.SIGTERM, -signal.SIGINT)
 
 Choice = Literal["auto", "yes", "no"]
 
@@ -86,6 +91,9 @@ def _die_with_parent(parent_pid: int) -> None:
 def _child(ready: Event | None, parent_pid: int, log_level: str) -> None:
     from tiktok_ads.entrypoints.collector import limit_malloc_arenas
 
+    # A group of its own: a terminal's Ctrl-C reaches the parent, which stops the child in
+    # order (in-flight batches first), instead of both at once.
+    os.setpgrp()
     _die_with_parent(parent_pid)
     limit_malloc_arenas()
     logging.basicConfig(
@@ -106,10 +114,7 @@ class DeliveryProcess:
         self._stopping = threading.Event()
         self._process: BaseProcess | None = None
         self._watcher: threading.Thread | None = None
-
-    @property
-    def pid(self) -> int | None:
-        return None if self._process is None else self._process.pid
+        self.pids: list[int] = []  # every child it had (their metrics files are marked dead)
 
     def fork(self) -> None:
         """Call before any thread or database connection exists."""
@@ -129,26 +134,40 @@ class DeliveryProcess:
             daemon=False,
         )
         process.start()
+        if process.pid is not None:
+            self.pids.append(process.pid)
         return process  # type: ignore[no-any-return]
 
     def _watch(self) -> None:
-        while not self._stopping.wait(1.0):
+        """Start the child again when it died (a crash, the OOM killer), waiting longer after
+        each quick death; one that was told to stop (SIGTERM, SIGINT, exit 0) is left alone."""
+        delay = RESTART_MIN_S
+        started = time.monotonic()
+        while not self._stopping.wait(delay if self._dead() else 1.0):
             process = self._process
-            if process is not None and not process.is_alive() and not self._stopping.is_set():
-                log.error(
-                    "the delivery process ended (exit code %s); starting it again",
-                    process.exitcode,
-                )
-                self._process = self._start(multiprocessing.get_context("spawn"), None)
+            if process is None or process.is_alive() or self._stopping.is_set():
+                continue
+            code = process.exitcode
+            if code in _TOLD_TO_STOP:
+                log.warning("the delivery process stopped (exit code %s); not restarting it", code)
+                return
+            lived = time.monotonic() - started
+            delay = RESTART_MIN_S if lived > RESTART_MAX_S else min(delay * 2, RESTART_MAX_S)
+            log.error("the delivery process ended (exit code %s); starting it again", code)
+            self._process = self._start(multiprocessing.get_context("spawn"), None)
+            started = time.monotonic()
 
-    def stop(self) -> int | None:
-        """SIGTERM, then wait for in-flight batches; returns the pid it had."""
+    def _dead(self) -> bool:
+        return self._process is not None and not self._process.is_alive()
+
+    def stop(self) -> None:
+        """SIGTERM, then wait for in-flight batches."""
         self._stopping.set()
         if self._watcher is not None:
             self._watcher.join()
         process = self._process
         if process is None:
-            return None
+            return
         self._ready.set()  # a child still waiting must not wait forever
         if process.is_alive() and process.pid is not None:
             os.kill(process.pid, signal.SIGTERM)
@@ -157,7 +176,6 @@ class DeliveryProcess:
             log.warning("the delivery process did not stop in %.0f s; killing it", STOP_GRACE_S)
             process.kill()
             process.join()
-        return process.pid
 
 
 @contextlib.contextmanager
@@ -173,26 +191,30 @@ def beside_the_api(settings: Settings, log_level: str) -> Iterator[DeliveryProce
         import tiktok_ads.bootstrap
         import tiktok_ads.entrypoints.api.app  # noqa: F401
 
+        # From here until uvicorn takes the signals over (and after: it raises the one that
+        # stopped it again), SIGTERM and SIGINT end this process in order, by SystemExit: the
+        # child is stopped below (it keeps its own handlers once it runs).
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _exit_in_order)
         child.fork()
         _prepare_database(settings)
         child.release()
-        # uvicorn raises the signal that stopped it again once it has: with the default
-        # handler that would end this process before it stops its child.
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, _note_stop)
         yield child
     finally:
-        pid = child.stop()
-        if pid is not None:
+        try:
+            child.stop()
+        finally:
             from prometheus_client.multiprocess import mark_process_dead
 
-            mark_process_dead(pid, metrics_dir)  # type: ignore[no-untyped-call]
-        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+            for pid in child.pids:
+                mark_process_dead(pid, metrics_dir)  # type: ignore[no-untyped-call]
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
-def _note_stop(signum: int, _frame: object) -> None:
+def _exit_in_order(signum: int, _frame: object) -> None:
     log.info("stopping on %s", signal.Signals(signum).name)
+    raise SystemExit(0)
 
 
 def _prepare_database(settings: Settings) -> None:

@@ -36,7 +36,8 @@ _WAITING_BY_PIXEL = (
     "WHERE status IN ('queued', 'retrying') GROUP BY pixel_id"
 )
 _CLAIM = """
-    UPDATE events SET status = 'sending', lease_until = {ph}, attempts = attempts + 1
+    UPDATE events SET status = 'sending', lease_until = {ph}, attempts = attempts + 1,
+                      updated_at = {ph}
     WHERE id IN (
         SELECT id FROM events
         WHERE pixel_id = {ph} AND status IN ('queued', 'retrying') AND next_attempt_at <= {ph}
@@ -95,7 +96,7 @@ class Claims(StoreBase):
             rows = bulk.raw_query(
                 conn,
                 _CLAIM.format(ph=ph, order=order, lock=lock),
-                (lease_until, pixel_id, now, limit),
+                (lease_until, now, pixel_id, now, limit),
             )
             rows.sort(key=(lambda r: (r[-1], r[0])) if by_priority else (lambda r: r[0]))
             return [

@@ -95,10 +95,10 @@ class Dispatcher:
                 log.exception("dispatch pass failed; trying again")
                 started = 0
             if started == 0:
-                await self._idle()
+                await self._idle(stop)
         await self.wait_idle()
 
-    async def _idle(self) -> None:
+    async def _idle(self, stop: asyncio.Event) -> None:
         """Wait until a pass could start a batch: a wake after enough new events to fill one,
         the linger of the oldest waiting event ending, or the poll (other processes ingest and
         settle too). A single event commits many times a second; looking at the queue after
@@ -106,13 +106,23 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         end = loop.time() + max(0.0, min(self._config.poll_s, self._linger_left))
         while (left := end - loop.time()) > 0:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=left)
-            except TimeoutError:
+            if not await self._woken_within(left, stop) or stop.is_set():
                 return
             self._wake.clear()
             if self._could_fill():
                 return
+            # Events just committed are due by the linger at the latest: look then.
+            end = min(end, loop.time() + self._config.linger_s)
+
+    async def _woken_within(self, seconds: float, stop: asyncio.Event) -> bool:
+        """Whether a wake (or the stop) came within `seconds`."""
+        waits = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
+        done, pending = await asyncio.wait(
+            waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        return bool(done)
 
     def _could_fill(self) -> bool:
         if self._committed is None:
