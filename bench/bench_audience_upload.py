@@ -18,7 +18,6 @@ Quick: .venv/bin/python -m bench.bench_audience_upload --rows 50000
 from __future__ import annotations
 
 import argparse
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import rss
 from bench.harness import (
     HOST,
     BenchError,
@@ -74,28 +74,6 @@ def write_csv(path: Path, rows: int) -> None:
             )
 
 
-def _status(pid: int) -> tuple[float, float]:
-    rss = hwm = 0.0
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1]) / 1024
-            elif line.startswith("VmHWM:"):
-                hwm = int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return rss, hwm
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _children(pid: int) -> list[int]:
     try:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -128,15 +106,15 @@ class RssSampler(threading.Thread):
     def run(self) -> None:
         started = time.perf_counter()
         while not self.stop.wait(0.1):
-            rss, hwm = _status(self.pid)
+            now_mb, hwm = rss.rss_mb(self.pid)
             elapsed = time.perf_counter() - started
             if not self.timeline or elapsed - self.timeline[-1][0] >= 5:
-                self.timeline.append((elapsed, rss))
-            self.server_peak = max(self.server_peak, rss)
+                self.timeline.append((elapsed, now_mb))
+            self.server_peak = max(self.server_peak, now_mb)
             self.server_hwm = max(self.server_hwm, hwm)
             for child in _children(self.pid):
-                self.workers_peak = max(self.workers_peak, _status(child)[0])
-                cpu = max(self.workers_cpu.get(child, 0.0), _cpu_seconds(child))
+                self.workers_peak = max(self.workers_peak, rss.rss_mb(child)[0])
+                cpu = max(self.workers_cpu.get(child, 0.0), rss.cpu_s(child))
                 self.workers_cpu[child] = cpu
 
 
@@ -157,7 +135,7 @@ def one_run(procs: Processes, tmp: Path, csv: Path, rows: int, workers: int) -> 
     audience = httpx.post(f"{base}{API}/audiences", json=body, headers=AUTH).json()["id"]
     sampler = RssSampler(server.pid)
     sampler.start()
-    cpu_before = _cpu_seconds(server.pid), _cpu_seconds(emulator.pid)
+    cpu_before = rss.cpu_s(server.pid), rss.cpu_s(emulator.pid)
     size = csv.stat().st_size
 
     def chunks():  # type: ignore[no-untyped-def]
@@ -185,8 +163,8 @@ def one_run(procs: Processes, tmp: Path, csv: Path, rows: int, workers: int) -> 
     workers_left = len(_hashing_children(server.pid))
     sampler.stop.set()
     sampler.join()
-    server_cpu = _cpu_seconds(server.pid) - cpu_before[0]
-    emulator_cpu = _cpu_seconds(emulator.pid) - cpu_before[1]
+    server_cpu = rss.cpu_s(server.pid) - cpu_before[0]
+    emulator_cpu = rss.cpu_s(emulator.pid) - cpu_before[1]
     if view.get("status") != "ready":
         raise BenchError(f"the audience did not become ready: {view}")
     print(
