@@ -26,6 +26,7 @@ from bench.harness import Figure, Processes, median, report, run_main, workdir
 from bench.load import (
     BatchRun,
     Target,
+    add_batch_options,
     add_target_options,
     batch_template,
     post_batches,
@@ -39,15 +40,7 @@ TARGET_EVENTS_PER_S = 35_000
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--batches", type=int, default=24, help="bodies posted per run")
-    parser.add_argument("--clients", type=int, default=4, help="client threads")
-    parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--warmup", type=int, default=4, help="bodies posted before each run")
-    parser.add_argument("--keep-tmp", action="store_true", help="keep the databases and logs")
-    parser.add_argument(
-        "--profile", type=Path, help="directory: py-spy the service during the measured runs"
-    )
+    add_batch_options(parser, batches=24)
     add_target_options(parser)
     args = parser.parse_args()
     run_main("batch", lambda: bench(args))

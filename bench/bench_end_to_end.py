@@ -29,6 +29,7 @@ from bench import profiling, rss
 from bench.harness import BenchError, Figure, Processes, median, report, run_main, workdir
 from bench.load import (
     Target,
+    add_batch_options,
     add_target_options,
     batch_template,
     post_batches,
@@ -68,16 +69,8 @@ class EndToEnd:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--batches", type=int, default=100)
-    parser.add_argument("--clients", type=int, default=4, help="client threads")
-    parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--warmup", type=int, default=4, help="bodies delivered before each run")
+    add_batch_options(parser, batches=100)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per run, at most")
-    parser.add_argument("--keep-tmp", action="store_true", help="keep the databases and logs")
-    parser.add_argument(
-        "--profile", type=Path, help="directory: py-spy the service during the measured runs"
-    )
     add_target_options(parser)
     args = parser.parse_args()
     run_main("end_to_end", lambda: bench(args))

@@ -156,10 +156,6 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per side")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--keep-tmp", action="store_true", help="keep the database and logs")
-    parser.add_argument(
-        "--profile", type=Path, help="directory: py-spy the service during its measured runs"
-    )
     add_target_options(parser)
     args = parser.parse_args()
     run_main("single_event", lambda: bench(args))

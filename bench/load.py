@@ -50,7 +50,21 @@ class Target:
         return f"{self.label}: tiktok-ads serve {' '.join(self.serve_args)}".rstrip() + where
 
 
+def add_batch_options(parser: argparse.ArgumentParser, *, batches: int) -> None:
+    """The shape of a batch workload: runs, bodies per run, client threads, events per body."""
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batches", type=int, default=batches, help="bodies posted per run")
+    parser.add_argument("--clients", type=int, default=4, help="client threads")
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--warmup", type=int, default=4, help="bodies delivered before each run")
+
+
 def add_target_options(parser: argparse.ArgumentParser) -> None:
+    """What is measured (this checkout, another with --compare), and how it is kept/profiled."""
+    parser.add_argument("--keep-tmp", action="store_true", help="keep the databases and logs")
+    parser.add_argument(
+        "--profile", type=Path, help="directory: py-spy the service during the measured runs"
+    )
     parser.add_argument(
         "--serve-args",
         default="",

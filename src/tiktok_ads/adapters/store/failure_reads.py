@@ -8,9 +8,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
-from tiktok_ads.adapters.store.base import StoreBase
+from tiktok_ads.adapters.store.base import StoreBase, among
 from tiktok_ads.adapters.store.event_reads import _PUBLIC_COLUMNS
-from tiktok_ads.adapters.store.insight_reads import pixel_filter
 from tiktok_ads.adapters.store.schema import events
 from tiktok_ads.domain.events import DEDUP_WINDOW_SECONDS, Status
 
@@ -42,9 +41,7 @@ class FailureReads(StoreBase):
                 query = query.where(events.c.tiktok_code == code)
             if before_id is not None:
                 query = query.where(events.c.id < before_id)
-            scoped = pixel_filter(events.c.pixel_id, pixels)
-            if scoped is not None:
-                query = query.where(scoped)
+            query = among(query, events.c.pixel_id, pixels)
             query = query.order_by(events.c.id.desc()).limit(limit)
             return list(conn.execute(query).mappings().all())
 
@@ -65,9 +62,7 @@ class FailureReads(StoreBase):
                 func.max(events.c.tiktok_message),
                 func.max(events.c.updated_at),
             ).where(events.c.status == _FAILED)
-            scoped = pixel_filter(events.c.pixel_id, pixels)
-            if scoped is not None:
-                query = query.where(scoped)
+            query = among(query, events.c.pixel_id, pixels)
             query = query.group_by(events.c.pixel_id, events.c.event_name, events.c.tiktok_code)
             rows = [
                 {
@@ -123,9 +118,7 @@ class FailureReads(StoreBase):
 
         def read(conn: Connection) -> list[RowMapping]:
             query = select(*_COLUMNS).where(events.c.event_id == event_id)
-            scoped = pixel_filter(events.c.pixel_id, pixels)
-            if scoped is not None:
-                query = query.where(scoped)
+            query = among(query, events.c.pixel_id, pixels)
             query = query.order_by(events.c.id.desc()).limit(limit)
             return list(conn.execute(query).mappings().all())
 

@@ -14,16 +14,11 @@ from sqlalchemy import func, literal_column, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from tiktok_ads.adapters.store.base import StoreBase
+from tiktok_ads.adapters.store.base import StoreBase, among
 from tiktok_ads.adapters.store.schema import deliveries, events
 from tiktok_ads.domain.events import Status
 
 _IDENTITY_PATHS = ("external_id", "email", "phone")  # who a person is, best known first
-
-
-def pixel_filter(column: Any, pixels: frozenset[str] | None) -> ColumnElement[bool] | None:
-    """`column IN pixels` for a key limited to some pixels; None for a key that sees all."""
-    return None if pixels is None else column.in_(sorted(pixels))
 
 
 class InsightReads(StoreBase):
@@ -142,9 +137,7 @@ class InsightReads(StoreBase):
                 func.sum(deliveries.c.event_count),
                 func.max(deliveries.c.message),
             ).where(deliveries.c.sent_at >= since)
-            scoped = pixel_filter(deliveries.c.pixel_id, pixels)
-            if scoped is not None:
-                query = query.where(scoped)
+            query = among(query, deliveries.c.pixel_id, pixels)
             query = query.group_by(deliveries.c.pixel_id, deliveries.c.code, deliveries.c.verdict)
             return [
                 {
