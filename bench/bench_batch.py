@@ -28,8 +28,10 @@ from bench.load import (
     Target,
     add_batch_options,
     add_target_options,
+    alternate,
     batch_template,
     post_batches,
+    ratio_figures,
     running,
     targets,
     wait_for_sink,
@@ -83,15 +85,12 @@ def bench(args: argparse.Namespace) -> None:
         f"{args.clients} client threads, {args.batches} bodies of {args.batch_size} events "
         f"({len(template) / 1e6:.2f} MB) per run, {args.runs} run(s)"
     )
-    runs: dict[str, list[BatchRun]] = {t.label: [] for t in chosen}
-    peaks: dict[str, list[float]] = {t.label: [] for t in chosen}
     with workdir(args.keep_tmp) as tmp, Processes() as procs:
-        for i in range(args.runs):
-            order = chosen if i % 2 == 0 else list(reversed(chosen))
-            for target in order:
-                run, memory = measure(procs, tmp, target, args, template, i)
-                runs[target.label].append(run)
-                peaks[target.label].append(memory.peak_rss_mb)
+        measured = alternate(
+            args.runs, chosen, lambda target, i: measure(procs, tmp, target, args, template, i)
+        )
+    runs = {label: [run for run, _ in got] for label, got in measured.items()}
+    peaks = {label: [memory.peak_rss_mb for _, memory in got] for label, got in measured.items()}
     figures: list[Figure] = []
     for target in chosen:
         rates = [r.rate for r in runs[target.label]]
@@ -126,12 +125,7 @@ def bench(args: argparse.Namespace) -> None:
                 runs=peaks[target.label],
             ),
         ]
-    if len(chosen) == 2:
-        pairs = zip(runs["this"], runs[chosen[1].label], strict=True)
-        ratios = [a.rate / b.rate for a, b in pairs]
-        figures.append(
-            Figure(f"this / {chosen[1].label} (median of runs)", median(ratios), "x", runs=ratios)
-        )
+    figures += ratio_figures(runs, chosen)
     report("batch", figures)
 
 

@@ -31,8 +31,10 @@ from bench.load import (
     Target,
     add_batch_options,
     add_target_options,
+    alternate,
     batch_template,
     post_batches,
+    ratio_figures,
     running,
     sink_stats,
     targets,
@@ -129,12 +131,10 @@ def bench(args: argparse.Namespace) -> None:
         f"{args.clients} client threads post {args.batches} bodies of {args.batch_size} events; "
         f"timed until TikTok (bench/tiktok_sink.py) has them all; {args.runs} run(s)"
     )
-    results: dict[str, list[EndToEnd]] = {t.label: [] for t in chosen}
     with workdir(args.keep_tmp) as tmp, Processes() as procs:
-        for i in range(args.runs):
-            order = chosen if i % 2 == 0 else list(reversed(chosen))
-            for target in order:
-                results[target.label].append(measure(procs, tmp, target, args, template, i))
+        results = alternate(
+            args.runs, chosen, lambda target, i: measure(procs, tmp, target, args, template, i)
+        )
     figures: list[Figure] = []
     for target in chosen:
         got = results[target.label]
@@ -187,12 +187,7 @@ def bench(args: argparse.Namespace) -> None:
                 runs=[r.memory.peak_pss_mb for r in got],
             ),
         ]
-    if len(chosen) == 2:
-        pairs = zip(results["this"], results[chosen[1].label], strict=True)
-        ratios = [a.rate / b.rate for a, b in pairs]
-        figures.append(
-            Figure(f"this / {chosen[1].label} (median of runs)", median(ratios), "x", runs=ratios)
-        )
+    figures += ratio_figures(results, chosen)
     report("end_to_end", figures)
 
 

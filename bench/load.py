@@ -14,9 +14,10 @@ import contextlib
 import shlex
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import httpx
 import orjson
@@ -27,9 +28,11 @@ from bench.harness import (
     HOST,
     LIFTED_LIMITS,
     BenchError,
+    Figure,
     Proc,
     Processes,
     free_port,
+    median,
     seed_event,
     service_env,
     start_service,
@@ -37,6 +40,34 @@ from bench.harness import (
 )
 
 _MARK = b"@@REQ@@"
+
+R = TypeVar("R")
+
+
+class _Rated(Protocol):
+    @property
+    def rate(self) -> float: ...
+
+
+def alternate(
+    runs: int, chosen: list[Target], measure: Callable[[Target, int], R]
+) -> dict[str, list[R]]:
+    """`runs` rounds over the targets, the order reversed every other round (neither side
+    always runs first on a warmer or cooler machine); results by target label."""
+    results: dict[str, list[R]] = {target.label: [] for target in chosen}
+    for i in range(runs):
+        for target in chosen if i % 2 == 0 else list(reversed(chosen)):
+            results[target.label].append(measure(target, i))
+    return results
+
+
+def ratio_figures(results: Mapping[str, Sequence[_Rated]], chosen: list[Target]) -> list[Figure]:
+    """With --compare: this checkout's rate over the other's, run by run (same machine state)."""
+    if len(chosen) != 2:
+        return []
+    other = chosen[1].label
+    ratios = [a.rate / b.rate for a, b in zip(results["this"], results[other], strict=True)]
+    return [Figure(f"this / {other} (median of runs)", median(ratios), "x", runs=ratios)]
 
 
 @dataclass(frozen=True, slots=True)
