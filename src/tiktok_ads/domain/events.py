@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Status(StrEnum):
@@ -77,8 +77,7 @@ class NewEvent:
         return event_priority(self.event_name)
 
 
-@dataclass(frozen=True, slots=True)
-class IngestOutcome:
+class IngestOutcome(NamedTuple):
     """What became of one NewEvent: its row id (None for a duplicate) and status."""
 
     pk: int | None

@@ -50,7 +50,8 @@ def _sqlite_engine(url: str, begin: str, pool_size: int) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        # On the driver's connection: through exec_driver_sql it cost ~20 µs a transaction.
+        connection.connection.dbapi_connection.execute(begin)
 
     return engine
 
