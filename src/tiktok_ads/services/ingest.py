@@ -21,6 +21,7 @@ from tiktok_ads.services.connections import ConnectionService
 from tiktok_ads.services.ports import Clock, EventLog, IngestMetrics
 
 _MAX_GROUP = 4000
+_YIELD_EVERY = 100  # events prepared between two turns of the event loop
 _QUEUED = Status.QUEUED.value
 _SKIPPED = Status.SKIPPED.value
 
@@ -121,7 +122,12 @@ class IngestService:
         slots: list[int] = []
         now = self._clock.now()
         cached = self._connections.cached
-        for raw in raws:
+        for n, raw in enumerate(raws, 1):
+            if n % _YIELD_EVERY == 0:
+                # Let the loop run between slices: 1,000 events are ~30 ms of CPU, and without
+                # a pause the delivery loop's every step waited behind whole batches (it sent
+                # ~2,500 events/s while 4 clients posted, ~18,000/s once they stopped).
+                await asyncio.sleep(0)
             # Inline, not `await self._prepare(...)`: a coroutine per event showed in profiles.
             try:
                 prepared = prepare_event(raw, now=now, rules=self._rules)

@@ -1,0 +1,52 @@
+"""A 1,000-event batch is prepared in slices: the event loop (other requests, delivery) gets
+turns while it is checked and hashed, not only once it waits for the store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from tests.service.conftest import SEED_EVENT, ServiceFactory
+
+from tiktok_ads.adapters.store import SqlStore
+from tiktok_ads.domain.events import IngestOutcome, NewEvent
+
+
+class Turns:
+    count = 0
+    at_store: list[int] = []  # noqa: RUF012 -- a test's scratch pad
+
+
+class RecordingStore(SqlStore):
+    """The real store, noting how many loop turns had passed when the events reached it."""
+
+    async def add_events(
+        self, items: Sequence[NewEvent], now: float, attribution_window_s: float
+    ) -> list[IngestOutcome]:
+        Turns.at_store.append(Turns.count)
+        return await super().add_events(items, now, attribution_window_s)
+
+
+async def test_the_loop_gets_turns_while_a_batch_is_prepared(make_service: ServiceFactory) -> None:
+    service = await make_service(run_dispatcher=False, store_class=RecordingStore)
+    events = [{**SEED_EVENT, "event_id": f"fair-{i}"} for i in range(1000)]
+    await service.container.ingest.submit_many(
+        [{**SEED_EVENT, "event_id": "warm"}]
+    )  # the pixel known
+    submitting = True
+
+    async def ticker() -> None:
+        while submitting:
+            Turns.count += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    Turns.count, Turns.at_store = 0, []
+    outcomes = await service.container.ingest.submit_many(events)
+    submitting = False
+    await task
+    assert 1000 == sum(1 for o in outcomes if getattr(o, "status", None) == "queued")
+    # One turn at least per 100 events prepared, before the store is reached; in one go
+    # there were none.
+    assert len(Turns.at_store) == 1 and Turns.at_store[0] >= 9, Turns.at_store
