@@ -10,6 +10,21 @@ from pathlib import Path
 import pytest
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to test a stale build: Python imports a module compiled by mypyc (setup.py)
+    before its source, so an edited source would go untested."""
+    from tests.compiled import stale_builds
+
+    stale = stale_builds(REPO)
+    if stale:
+        pytest.exit(
+            f"compiled modules older than their source: {', '.join(stale)}; rebuild them with "
+            "`make .venv/.installed-test` (or `pip install -e .`)",
+            returncode=4,
+        )
 
 
 def _pg_available() -> str | None:

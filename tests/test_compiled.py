@@ -1,0 +1,42 @@
+"""The ingest hot path runs compiled (setup.py, mypyc), and the build is the source's."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from pathlib import Path
+
+import pytest
+from tests.compiled import compiled_sources, stale_builds
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _module_name(source: Path) -> str:
+    return ".".join(source.relative_to(REPO / "src").with_suffix("").parts)
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("TIKTOK_ADS_PURE_PYTHON")), reason="installed as pure Python on purpose"
+)
+def test_every_listed_module_is_imported_from_its_compiled_build() -> None:
+    sources = compiled_sources(REPO)
+    assert sources, "setup.py compiles nothing"
+    for source in sources:
+        module = importlib.import_module(_module_name(source))
+        assert str(module.__file__).endswith(".so"), f"{module.__name__} runs as pure Python"
+
+
+def test_a_source_edited_after_its_build_is_reported_stale(tmp_path: Path) -> None:
+    source = tmp_path / "src" / "pkg" / "hot.py"
+    source.parent.mkdir(parents=True)
+    (tmp_path / "setup.py").write_text('COMPILED = [\n    "src/pkg/hot.py",\n]\n')
+    source.write_text("x = 1\n")
+    built = source.parent / "hot.cpython-311-x86_64-linux-gnu.so"
+    built.write_bytes(b"")
+    past = time.time() - 60
+    os.utime(source, (past, past))
+    assert [] == stale_builds(tmp_path)
+    os.utime(source, None)  # edited now, after the build
+    assert ["src/pkg/hot.py"] == stale_builds(tmp_path)
