@@ -35,22 +35,23 @@ async def _plans(store: SqlStore, verb: Callable[[], Coroutine[Any, Any, Any]]) 
         if " events" in statement and not statement.lstrip().upper().startswith("EXPLAIN"):
             seen.append(statement)
 
-    def trace(dbapi_connection: Any, *_: Any) -> None:
-        dbapi_connection.set_trace_callback(record)
+    traced: list[Any] = []
 
-    def untrace(dbapi_connection: Any, *_: Any) -> None:
-        dbapi_connection.set_trace_callback(None)
+    def trace(connection: Any) -> None:  # each transaction (the store keeps its connections)
+        dbapi_connection = connection.connection.dbapi_connection
+        dbapi_connection.set_trace_callback(record)
+        traced.append(dbapi_connection)
 
     engines = (store.write_engine, store.read_engine)
     for engine in engines:
-        event.listen(engine, "checkout", trace)
-        event.listen(engine, "checkin", untrace)
+        event.listen(engine, "begin", trace)
     try:
         await verb()
     finally:
         for engine in engines:
-            event.remove(engine, "checkout", trace)
-            event.remove(engine, "checkin", untrace)
+            event.remove(engine, "begin", trace)
+        for dbapi_connection in traced:
+            dbapi_connection.set_trace_callback(None)
     assert seen, "the verb ran no statement on events"
 
     def explain() -> list[str]:
