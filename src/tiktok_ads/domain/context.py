@@ -7,7 +7,6 @@ FieldError here, so the caller can drop it with a warning or refuse the event.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from ipaddress import ip_address
 from typing import Any
@@ -22,29 +21,38 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _CANONICAL_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 
 
-@dataclass(frozen=True, slots=True)
-class EventContext:
-    """The context details that passed their checks; a failed one is None."""
-
-    page_url: str | None
-    referrer: str | None
-    ip: str | None
-    user_agent: str | None
+# The context details that passed their checks, a failed one None: page URL, referrer, IP
+# address, user agent. A plain tuple: a frozen dataclass costs ~1.5 µs per event to build.
+EventContext = tuple[str | None, str | None, str | None, str | None]
+_NO_CONTEXT: EventContext = (None, None, None, None)
 
 
 def read_context(context: dict[str, Any], errors: list[FieldError]) -> EventContext:
-    return EventContext(
-        page_url=_web_url(context, "page_url", errors),
-        referrer=_web_url(context, "referrer", errors),
-        ip=_ip(context, errors),
-        user_agent=text(context, "user_agent", "context.user_agent", errors),
-    )
+    """(page_url, referrer, ip, user_agent), each None when absent or failing its check."""
+    if not context:
+        return _NO_CONTEXT
+    # Each reader takes a plain string that passes at once; anything else goes through the
+    # general checks, which record the problem: the same verdict either way.
+    page_url = _web_url(context, "page_url", errors) if "page_url" in context else None
+    referrer = _web_url(context, "referrer", errors) if "referrer" in context else None
+    ip = _ip(context, errors) if "ip" in context else None
+    user_agent = context.get("user_agent")
+    if type(user_agent) is not str or not (user_agent := user_agent.strip()):
+        user_agent = text(context, "user_agent", "context.user_agent", errors)
+    return page_url, referrer, ip, user_agent
 
 
 def _is_web_url(value: str) -> bool:
     """An absolute http(s) URL with a host, at most 2,048 characters, no whitespace."""
+    return len(value) <= MAX_URL_CHARS and _is_short_web_url(value)
+
+
+@lru_cache(maxsize=4096)
+def _is_short_web_url(value: str) -> bool:
+    """`_is_web_url` once the length is known to be fine; remembered, as a shop's pages repeat
+    and reading `.hostname` and `.port` parses the URL again (~2 µs)."""
     # isprintable() refuses control characters and every whitespace but the plain space.
-    if len(value) > MAX_URL_CHARS or " " in value or not value.isprintable():
+    if " " in value or not value.isprintable():
         return False
     try:
         parts = urlsplit(value)  # memoised by the standard library
@@ -58,6 +66,9 @@ def _is_web_url(value: str) -> bool:
 
 
 def _web_url(context: dict[str, Any], key: str, errors: list[FieldError]) -> str | None:
+    value = context.get(key)
+    if type(value) is str and (value := value.strip()) and _is_web_url(value):
+        return value
     field = "context." + key
     value = text(context, key, field, errors)
     if value is None or _is_web_url(value):
@@ -67,9 +78,12 @@ def _web_url(context: dict[str, Any], key: str, errors: list[FieldError]) -> str
 
 
 def _ip(context: dict[str, Any], errors: list[FieldError]) -> str | None:
-    value = text(context, "ip", "context.ip", errors)
-    if value is None or _CANONICAL_IPV4.fullmatch(value):
+    value = context.get("ip")
+    if type(value) is str and _CANONICAL_IPV4.fullmatch(value := value.strip()):
         return value  # the common case, ~10x cheaper than ipaddress and the same verdict
+    value = text(context, "ip", "context.ip", errors)
+    if value is None:
+        return None
     try:
         return _ip_text(value)
     except ValueError:

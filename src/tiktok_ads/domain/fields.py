@@ -77,6 +77,13 @@ def hashes(
     value: object, field: str, hasher: Callable[[str], str], errors: list[FieldError]
 ) -> list[str]:
     """One value or a list of up to 10, hashed; blanks skipped, repeats dropped."""
+    if type(value) is str:  # the common case: one plain string
+        if value and not value.isspace():
+            try:
+                return [hasher(value)]
+            except ValueError as exc:
+                fail(errors, field, str(exc))
+        return []
     if value is None:
         return []
     if isinstance(value, str | int) and not isinstance(value, bool):

@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 from uuid import uuid4
 
@@ -100,9 +101,30 @@ def prepare_event(raw: object, *, now: float, rules: IngestRules) -> PreparedEve
     if not isinstance(raw, dict):
         raise EventInvalid([FieldError("body", "must be a JSON object")])
     errors: list[FieldError] = []
-    name = _event_name(raw.get("event_type"), errors)
-    event_time = _event_time(raw.get("event_time"), now, rules, errors)
-    event_id, generated = _event_id(raw.get("event_id"), errors)
+    # Each field: the usual value (a plain string, an int) is taken at once; anything else is
+    # read by its checking reader, which records the problem. The same verdict either way.
+    value = raw.get("event_type")
+    if not (
+        type(value) is str
+        and 0 < len(name := value.strip()) <= MAX_EVENT_NAME_CHARS
+        and name.isprintable()  # printable: no control characters
+    ):
+        name = _event_name(value, errors)
+    value = raw.get("event_time")
+    if type(value) is int:
+        event_time = value // 1000 if value >= _MS_THRESHOLD else value
+        if (
+            event_time - now > rules.max_future_seconds
+            or now - event_time > rules.attribution_window_days * 86400
+        ):
+            event_time = _event_time(value, now, rules, errors)
+    else:
+        event_time = _event_time(value, now, rules, errors)
+    value = raw.get("event_id")
+    if type(value) is str and 0 < len(event_id := value.strip()) <= MAX_EVENT_ID_CHARS:
+        generated = False
+    else:
+        event_id, generated = _event_id(value, errors)
     pixel_id = raw.get("pixel_id")
     if pixel_id is not None:
         if isinstance(pixel_id, str) and pixel_id.strip():
@@ -110,11 +132,15 @@ def prepare_event(raw: object, *, now: float, rules: IngestRules) -> PreparedEve
         else:
             fail(errors, "pixel_id", "must be a non-empty string")
             pixel_id = None
-    try:
-        consent = read_consent(raw.get("consent"))
-    except ValidationFailed as exc:
-        errors.extend(exc.errors)
-        consent = GRANTED  # still check the rest, so the caller hears of every problem
+    value = raw.get("consent")
+    if value is None or value is True:
+        consent = GRANTED
+    else:
+        try:
+            consent = read_consent(value)
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+            consent = GRANTED  # still check the rest, so the caller hears of every problem
     payload: dict[str, Any] = {"event": name, "event_time": event_time, "event_id": event_id}
     if not consent.granted:
         if errors:
@@ -137,31 +163,35 @@ def prepare_event(raw: object, *, now: float, rules: IngestRules) -> PreparedEve
         ldu = False
     # Where a bad optional detail goes: among the errors (strict) or the warnings.
     dropped: list[FieldError] = errors if rules.strict_user_data else []
-    context_in = section(raw, "context", dropped)
-    user_in = section(raw, "user", dropped)
-    user, present, identities = read_user(user_in, context_in, rules.default_phone_region, dropped)
-    properties = read_properties(section(raw, "properties", errors), errors)
-    context = read_context(context_in, dropped)
+    context_in = raw.get("context")
+    if type(context_in) is not dict:
+        context_in = section(raw, "context", dropped)
+    user_in = raw.get("user")
+    if type(user_in) is not dict:
+        user_in = section(raw, "user", dropped)
+    user, identities = read_user(user_in, context_in, rules.default_phone_region, dropped)
+    properties_in = raw.get("properties")
+    if type(properties_in) is not dict:
+        properties_in = section(raw, "properties", errors)
+    properties = read_properties(properties_in, errors)
+    page_url, referrer, ip, user_agent = read_context(context_in, dropped)
     ttclid = user.get("ttclid")
-    if ttclid is None and context.page_url is not None:
-        ttclid = ttclid_from_url(context.page_url)
+    if ttclid is None and page_url is not None:
+        ttclid = ttclid_from_url(page_url)
         if ttclid is not None:
             user["ttclid"] = ttclid
     if errors:
         _raise(errors)
     if properties:
         payload["properties"] = properties
-    if context.page_url is not None:  # TikTok refuses an empty `page`: without a URL, none
-        page = {"url": context.page_url}
-        if context.referrer is not None:
-            page["referrer"] = context.referrer
+    if page_url is not None:  # TikTok refuses an empty `page`: without a URL, none
+        page = {"url": page_url}
+        if referrer is not None:
+            page["referrer"] = referrer
         payload["page"] = page
     payload["limited_data_use"] = ldu
     if user:  # last: stored so, ip and user agent are appended when sending (tiktok_item)
         payload["user"] = user
-    for key, found in (("ttclid", ttclid), ("ip", context.ip), ("user_agent", context.user_agent)):
-        if found is not None:
-            present.add(key)
     return PreparedEvent(
         pixel_id=pixel_id,
         event_name=name,
@@ -169,11 +199,11 @@ def prepare_event(raw: object, *, now: float, rules: IngestRules) -> PreparedEve
         event_id_generated=generated,
         event_time=event_time,
         payload=payload,
-        ip=context.ip,
-        user_agent=context.user_agent,
+        ip=ip,
+        user_agent=user_agent,
         consent=consent,
         limited_data_use=ldu,
-        match_keys=tuple(key for key in MATCH_KEYS if key in present),
+        match_keys=_match_keys(tuple(user), ip is not None, user_agent is not None),
         identity_hashes=identities,
         ttclid=ttclid,
         ttp=user.get("ttp"),
@@ -181,6 +211,21 @@ def prepare_event(raw: object, *, now: float, rules: IngestRules) -> PreparedEve
         currency=properties.get("currency"),
         warnings=() if rules.strict_user_data else tuple(dropped),
     )
+
+
+@cache
+def _match_keys(user_keys: tuple[str, ...], ip: bool, user_agent: bool) -> tuple[str, ...]:
+    """The match keys of an event, in `MATCH_KEYS` order, from its `user` object's keys (each
+    match key read there is one) and whether it has an ip and a user agent.
+
+    Remembered: the keys come from a small fixed set, so there are few combinations.
+    """
+    present = {*user_keys}
+    if ip:
+        present.add("ip")
+    if user_agent:
+        present.add("user_agent")
+    return tuple(key for key in MATCH_KEYS if key in present)
 
 
 def _event_time(value: object, now: float, rules: IngestRules, errors: list[FieldError]) -> int:
