@@ -322,7 +322,20 @@ def test_event_time_forms(raw: object, expected: int) -> None:
     assert expected == prepare(event(event_time=raw)).event_time
 
 
-@pytest.mark.parametrize("raw", [True, "yesterday", "", [1705326600], {"t": 1}, float("nan")])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        True,
+        "yesterday",
+        "",
+        [1705326600],
+        {"t": 1},
+        float("nan"),
+        "1" + "0" * 400,  # an integer too long for a float: refused, not an OverflowError
+        -(10**40),
+        10**40,
+    ],
+)
 def test_event_time_unreadable(raw: object) -> None:
     """A time that is neither a number nor an ISO-8601 date-time is refused."""
     message = "must be a Unix time (seconds or ms) or an ISO-8601 date-time"

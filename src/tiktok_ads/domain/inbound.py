@@ -43,6 +43,9 @@ MATCH_KEYS = (
 MAX_EVENT_NAME_CHARS = 100
 MAX_EVENT_ID_CHARS = 128
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Past any time in seconds or ms; a longer integer (written as text: JSON numbers that long
+# arrive as floats) is refused, not converted to a float, which would overflow.
+_INT64 = 2**63
 _MS_THRESHOLD = 10**12  # 13 digits: a Unix time in milliseconds (seconds reach that in 33658)
 
 
@@ -236,7 +239,7 @@ def _event_time(value: object, now: float, rules: IngestRules, errors: list[Fiel
         value = _number_or_iso(value.strip())
     if isinstance(value, bool):
         seconds = None
-    elif isinstance(value, int):
+    elif isinstance(value, int) and -_INT64 < value < _INT64:
         seconds = value // 1000 if value >= _MS_THRESHOLD else value
     elif isinstance(value, float) and math.isfinite(value):
         seconds = value / 1000 if value >= _MS_THRESHOLD else value
