@@ -94,7 +94,9 @@ class StoreBase:
         self._driver_error: type[Exception] = self._write.dialect.loaded_dbapi.Error
         self._pool = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="store")
         self._writer_lock = WriterLock.beside(url) if self.dialect == "sqlite" else None
-        self._kept = threading.local()  # SQLite: each store thread's connection per engine
+        # SQLite: the writers' connection (used under the writer lock) and each thread's reader.
+        self._kept_write: Connection | None = None
+        self._kept = threading.local()
         self._kept_all: list[Connection] = []
         self._kept_lock = threading.Lock()
 
@@ -122,17 +124,22 @@ class StoreBase:
             raise StoreError(f"database error: {type(exc).__name__}") from exc
 
     def _connection(self, engine: Engine) -> Connection | None:
-        """On SQLite, this store thread's own connection to `engine`, kept from one transaction
-        to the next: a checkout from the pool and back cost ~40 µs a transaction, more than a
-        single event's insert. None on PostgreSQL, whose pool checks a connection before each
-        use (pre-ping) so that a restarted server costs no request."""
+        """On SQLite, a connection kept from one transaction to the next: a checkout from the
+        pool and back cost ~40 µs a transaction, more than a single event's insert. Writes
+        share one (they take turns under the writer lock anyway; one per thread held the large
+        multi-row statements in every thread's cache, +20 MB); each store thread reads on its
+        own. None on PostgreSQL, whose pool checks a connection before each use (pre-ping) so
+        that a restarted server costs no request."""
         if self._writer_lock is None:
             return None
-        name = "read" if engine is self._read else "write"
-        conn: Connection | None = getattr(self._kept, name, None)
+        writes = engine is self._write
+        conn: Connection | None = self._kept_write if writes else getattr(self._kept, "read", None)
         if conn is None or conn.closed or conn.invalidated:
             conn = engine.connect()
-            setattr(self._kept, name, conn)
+            if writes:
+                self._kept_write = conn
+            else:
+                self._kept.read = conn
             with self._kept_lock:
                 self._kept_all = [c for c in self._kept_all if not c.closed]
                 self._kept_all.append(conn)
