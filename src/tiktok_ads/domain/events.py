@@ -84,9 +84,8 @@ class IngestOutcome(NamedTuple):
     status: str
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimedEvent:
-    """A row claimed for sending."""
+class ClaimedEvent(NamedTuple):
+    """A row claimed for sending (a named tuple: 1,000 are made per batch)."""
 
     pk: int
     event_id: str
