@@ -13,15 +13,19 @@ import sys
 
 from setuptools import setup
 
-# The modules prepare_event runs; each imports only these, the standard library, errors.py
-# and phonenumbers.
+# The modules prepare_event runs, and the per-event steps of storing and sending (the event
+# rows, click-id attribution, TikTok's item bytes); each imports only these, the standard
+# library, errors.py, orjson and phonenumbers.
 COMPILED = [
+    "src/tiktok_ads/domain/attribution.py",
     "src/tiktok_ads/domain/consent.py",
     "src/tiktok_ads/domain/context.py",
+    "src/tiktok_ads/domain/events.py",
     "src/tiktok_ads/domain/fields.py",
     "src/tiktok_ads/domain/inbound.py",
     "src/tiktok_ads/domain/normalize.py",
     "src/tiktok_ads/domain/properties.py",
+    "src/tiktok_ads/domain/tiktok_item.py",
     "src/tiktok_ads/domain/user_data.py",
 ]
 
