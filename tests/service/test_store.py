@@ -192,6 +192,24 @@ async def ip_and_user_agent(store: SqlStore) -> dict[str, tuple[str | None, str 
     return await asyncio.to_thread(read)
 
 
+async def test_only_settled_events_enter_the_personal_data_index(store: SqlStore) -> None:
+    """ix_events_pii (retention's purge) covers settled events only (migration 0009): an event
+    enters it when it settles, not at ingest and again at its claim and settle."""
+    sql = (
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_events_pii'"
+        if store.is_postgres
+        else "SELECT sql FROM sqlite_master WHERE name = 'ix_events_pii'"
+    )
+
+    def definition() -> str:
+        with store.write_engine.connect() as conn:
+            return " ".join(str(conn.exec_driver_sql(sql).scalar_one()).split())
+
+    found = await asyncio.to_thread(definition)
+    assert "status" in found and "'delivered'" in found and "'skipped'" in found, found
+    assert "'queued'" not in found and "'sending'" not in found, found
+
+
 async def test_purge_drops_ip_and_user_agent_after_retention(store: SqlStore) -> None:
     """Settled events lose IP and user agent after retention; newer and queued ones keep them."""
     await store.add_events([new_event("old"), new_event("new"), new_event("q")], NOW, 86400)

@@ -53,6 +53,7 @@ connections = Table(
 
 _READY = "status IN ('queued', 'retrying')"
 _SETTLED = "status IN ('delivered', 'failed', 'skipped')"
+PII_TO_PURGE = f"(ip IS NOT NULL OR user_agent IS NOT NULL) AND {_SETTLED}"
 
 events = Table(
     "events",
@@ -122,11 +123,13 @@ events = Table(
         postgresql_where=text(_SETTLED),
     ),
     Index("ix_events_pixel_time", "pixel_id", "event_time"),  # the console's reports
+    # Settled events only: retention purges nothing else, and an event then enters the index
+    # once (when settled) instead of at ingest and again at every update (migration 0009).
     Index(
         "ix_events_pii",
         "updated_at",
-        sqlite_where=text("ip IS NOT NULL OR user_agent IS NOT NULL"),
-        postgresql_where=text("ip IS NOT NULL OR user_agent IS NOT NULL"),
+        sqlite_where=text(PII_TO_PURGE),
+        postgresql_where=text(PII_TO_PURGE),
     ),
 )
 

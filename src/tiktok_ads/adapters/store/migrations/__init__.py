@@ -4,4 +4,4 @@ HEAD_REVISION names the newest migration, so a start-up can see that the schema 
 without loading Alembic; a test checks it against Alembic's own head.
 """
 
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
