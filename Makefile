@@ -30,6 +30,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+	$(BIN)/python -m tests.pure tests/domain  # the same domain rules, not compiled
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench

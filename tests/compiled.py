@@ -1,4 +1,4 @@
-"""Which modules setup.py compiles with mypyc, and whether their builds are current."""
+"""Which modules setup.py compiles with mypyc, and whether what Python imports is current."""
 
 from __future__ import annotations
 
@@ -20,10 +20,15 @@ def built_module(source: Path) -> Path | None:
 
 
 def stale_builds(repo: Path) -> list[str]:
-    """Sources edited after their compiled module was built (what Python would not run)."""
+    """Built modules Python would import instead of the source beside them, when they are not
+    that source's: older than it (edited since), or not on the list any more (left by another
+    checkout or build)."""
+    listed = set(compiled_sources(repo))
     stale = []
-    for source in compiled_sources(repo):
-        built = built_module(source)
-        if built is not None and built.stat().st_mtime < source.stat().st_mtime:
+    for built in sorted((repo / "src").rglob("*.so")):
+        source = built.parent / (built.name.split(".", 1)[0] + ".py")
+        if not source.exists():
+            continue  # mypyc's shared runtime: imported only by the modules built with it
+        if source not in listed or built.stat().st_mtime < source.stat().st_mtime:
             stale.append(str(source.relative_to(repo)))
     return stale

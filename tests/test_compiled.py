@@ -40,3 +40,17 @@ def test_a_source_edited_after_its_build_is_reported_stale(tmp_path: Path) -> No
     assert [] == stale_builds(tmp_path)
     os.utime(source, None)  # edited now, after the build
     assert ["src/pkg/hot.py"] == stale_builds(tmp_path)
+
+
+def test_a_build_of_a_module_no_longer_compiled_is_reported(tmp_path: Path) -> None:
+    """Left by another checkout, or by a build before the module left the list: Python would
+    still import it instead of the source."""
+    (tmp_path / "setup.py").write_text("COMPILED = [\n]\n")
+    source = tmp_path / "src" / "pkg" / "cold.py"
+    source.parent.mkdir(parents=True)
+    source.write_text("x = 1\n")
+    past = time.time() - 60
+    os.utime(source, (past, past))
+    (source.parent / "cold.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
+    (tmp_path / "src" / "abc__mypyc.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
+    assert ["src/pkg/cold.py"] == stale_builds(tmp_path)

@@ -47,22 +47,41 @@ def _is_web_url(value: str) -> bool:
     return len(value) <= MAX_URL_CHARS and _is_short_web_url(value)
 
 
-@lru_cache(maxsize=4096)
 def _is_short_web_url(value: str) -> bool:
-    """`_is_web_url` once the length is known to be fine; remembered, as a shop's pages repeat
-    and reading `.hostname` and `.port` parses the URL again (~2 µs)."""
+    """`_is_web_url` once the length is known to be fine."""
     # isprintable() refuses control characters and every whitespace but the plain space.
     if " " in value or not value.isprintable():
         return False
     try:
         parts = urlsplit(value)  # memoised by the standard library
-        if parts.scheme not in _WEB_SCHEMES or not parts.hostname:
+    except ValueError:
+        return False
+    if parts.scheme not in _WEB_SCHEMES:
+        return False
+    if "@" in parts.netloc:  # a user name (or password) in it: checked, never remembered
+        return _is_web_host(parts.netloc)
+    return _is_remembered_web_host(parts.netloc)
+
+
+def _is_web_host(netloc: str) -> bool:
+    """A URL's authority with a host name and, if any, a numeric port."""
+    try:
+        parts = urlsplit("//" + netloc)
+        if not parts.hostname:
             return False
-        if ":" in parts.netloc:
+        if ":" in netloc:
             parts.port  # noqa: B018 -- reading it raises ValueError for a port that is no number
     except ValueError:
         return False
     return True
+
+
+@lru_cache(maxsize=1024)
+def _is_remembered_web_host(netloc: str) -> bool:
+    """`_is_web_host`, remembered: a shop's pages share a few hosts, and reading `.hostname`
+    and `.port` parses again (~2 µs). Keyed on the host alone, not the URL: paths and query
+    strings can carry personal data (emails, order ids), which must not outlive the event."""
+    return _is_web_host(netloc)
 
 
 def _web_url(context: dict[str, Any], key: str, errors: list[FieldError]) -> str | None:

@@ -114,7 +114,7 @@ def prepare_event(raw: object, *, now: float, rules: IngestRules) -> PreparedEve
     ):
         name = _event_name(value, errors)
     value = raw.get("event_time")
-    if type(value) is int:
+    if type(value) is int and -_INT64 < value < _INT64:
         event_time = value // 1000 if value >= _MS_THRESHOLD else value
         if (
             event_time - now > rules.max_future_seconds

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import ColumnElement, Select
 
-from tiktok_ads.adapters.store.engine import create_engines
+from tiktok_ads.adapters.store.engine import create_engines, normalise_url
 from tiktok_ads.adapters.store.migrations import HEAD_REVISION
 from tiktok_ads.errors import StoreError
 
@@ -85,9 +85,10 @@ class StoreBase:
 
     def __init__(self, url: str, pool_size: int = 6) -> None:
         self.url = url
-        # Room in the pools for every store thread's own connection (SQLite keeps them, see
-        # `_connection`) and for migrations and tools besides.
-        self._write, self._read = create_engines(url, pool_size + 2)
+        # SQLite: room in the pools for the kept connections (`_connection`) and for
+        # migrations and tools besides.
+        sqlite = normalise_url(url).startswith("sqlite")
+        self._write, self._read = create_engines(url, pool_size + 2 if sqlite else pool_size)
         self.dialect = self._write.dialect.name
         # The driver's PEP-249 root (sqlite3.Error, psycopg.Error): statements run on the raw
         # DBAPI cursor (bulk.py) raise these unwrapped by SQLAlchemy.
@@ -154,9 +155,20 @@ class StoreBase:
             with conn.begin():
                 return fn(conn, *args)
         except BaseException:
-            if conn.invalidated:  # the driver's connection broke: the next use opens anew
-                conn.close()
+            # Whatever failed (the statement, BEGIN, COMMIT, the driver's connection), the
+            # next transaction starts on a fresh connection, never on one left mid-way.
+            self._forget(conn)
             raise
+
+    def _forget(self, conn: Connection) -> None:
+        if conn is self._kept_write:
+            self._kept_write = None
+        elif getattr(self._kept, "read", None) is conn:
+            self._kept.read = None
+        try:
+            conn.close()  # rolls back what is open
+        except Exception:
+            conn.invalidate()  # unusable: the pool drops it
 
     async def _write_tx(self, fn: Callable[..., T], *args: Any) -> T:
         def run() -> T:
