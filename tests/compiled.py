@@ -13,12 +13,6 @@ def compiled_sources(repo: Path) -> list[Path]:
     return [repo / name for name in re.findall(r'"([^"]+\.py)"', listing.group(1))]
 
 
-def built_module(source: Path) -> Path | None:
-    """The extension module built in place for `source`, if any."""
-    found = sorted(source.parent.glob(f"{source.stem}.*.so"))
-    return found[0] if found else None
-
-
 def stale_builds(repo: Path) -> list[str]:
     """Built modules Python would import instead of the source beside them, when they are not
     that source's: older than it (edited since), or not on the list any more (left by another

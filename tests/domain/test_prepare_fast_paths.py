@@ -245,8 +245,13 @@ def test_event_fields(fields: dict[str, Any], expected: object) -> None:
     except EventInvalid as exc:
         assert exc.message == expected
         return
-    name, when, event_id = prepared.event_name, prepared.event_time, prepared.event_id
-    assert expected in (name, when, event_id)
+    (field,) = fields  # the value read from that very field, not merely one of the three
+    read = {
+        "event_type": prepared.event_name,
+        "event_time": prepared.event_time,
+        "event_id": prepared.event_id,
+    }
+    assert expected == read[field]
 
 
 def test_match_keys_follow_their_order_whichever_way_they_were_found() -> None:

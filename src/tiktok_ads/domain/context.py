@@ -44,13 +44,8 @@ def read_context(context: dict[str, Any], errors: list[FieldError]) -> EventCont
 
 def _is_web_url(value: str) -> bool:
     """An absolute http(s) URL with a host, at most 2,048 characters, no whitespace."""
-    return len(value) <= MAX_URL_CHARS and _is_short_web_url(value)
-
-
-def _is_short_web_url(value: str) -> bool:
-    """`_is_web_url` once the length is known to be fine."""
     # isprintable() refuses control characters and every whitespace but the plain space.
-    if " " in value or not value.isprintable():
+    if len(value) > MAX_URL_CHARS or " " in value or not value.isprintable():
         return False
     try:
         parts = urlsplit(value)  # memoised by the standard library

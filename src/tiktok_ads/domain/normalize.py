@@ -41,16 +41,14 @@ def _trimmed(raw: str, what: str) -> str:
 
 def hash_email(raw: str) -> str:
     """SHA-256 of the trimmed, lower-cased address; refuses what does not look like an email."""
-    # The helpers' steps written out: this runs for most events (prepare_event).
-    value = raw.strip()
-    if len(value) == 64 and _SHA256_HEX.fullmatch(value):
-        return value.lower()
+    value = _trimmed(raw, "email")
+    hashed = _hashed_or_none(value)
+    if hashed is not None:
+        return hashed
     value = value.lower()
     if _EMAIL.fullmatch(value) is None:
-        if not value:
-            raise ValueError("email is empty")
         raise ValueError("not an email address (expected name@domain.tld)")
-    return sha256(value.encode()).hexdigest()
+    return _sha256_hex(value)
 
 
 def normalize_phone(raw: str, default_region: str | None) -> str:
@@ -90,23 +88,20 @@ def _parse_valid(value: str, region: str | None) -> phonenumbers.PhoneNumber | N
 
 def hash_phone(raw: str, default_region: str | None) -> str:
     """SHA-256 of the E.164 form, `+` included (TikTok cannot match a hash without it)."""
-    value = raw.strip()
-    if len(value) == 64 and _SHA256_HEX.fullmatch(value):
-        return value.lower()
-    if not value:
-        raise ValueError("phone is empty")
-    region = default_region.upper() if default_region else None
-    return sha256(_e164(value, region).encode()).hexdigest()
+    value = _trimmed(raw, "phone")
+    hashed = _hashed_or_none(value)
+    if hashed is not None:
+        return hashed
+    return _sha256_hex(normalize_phone(value, default_region))
 
 
 def hash_external_id(raw: str) -> str:
     """SHA-256 of the trimmed id, case kept (ids are case-sensitive)."""
-    value = raw.strip()
-    if len(value) == 64 and _SHA256_HEX.fullmatch(value):
-        return value.lower()
-    if not value:
-        raise ValueError("external_id is empty")
-    return sha256(value.encode()).hexdigest()
+    value = _trimmed(raw, "external_id")
+    hashed = _hashed_or_none(value)
+    if hashed is not None:
+        return hashed
+    return _sha256_hex(value)
 
 
 _ADVERTISING_ID = re.compile(
