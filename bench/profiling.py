@@ -1,8 +1,10 @@
 """Where a benchmarked process spends its time: py-spy samples and a plain-text summary.
 
 `record(pid, out)` samples a running process and its children (only the threads holding the
-GIL, so idle thread-pool workers don't count) into py-spy's collapsed-stack format while a
-block runs; `summarize(out)` prints the functions with the largest inclusive and self share.
+GIL, so idle thread-pool workers don't count; BENCH_PROFILE_ALL_THREADS=1: every running thread,
+which shows SQLite's work on the store threads, done without the GIL) into py-spy's
+collapsed-stack format while a block runs; `summarize(out)` prints the functions with the
+largest inclusive and self share.
 
 Prerequisites (profiling only, not a project dependency): py-spy in the venv
 (`.venv/bin/pip install py-spy`); root or ptrace permission to attach.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import os
 import re
 import shutil
 import signal
@@ -41,7 +44,9 @@ def record(pid: int, out: Path | None, rate: int = 200) -> Iterator[None]:
     if out is None:
         yield
         return
-    argv = [_py_spy(), "record", "--pid", str(pid), "--gil", "-r", str(rate), "-f", "raw"]
+    argv = [_py_spy(), "record", "--pid", str(pid), "-r", str(rate), "-f", "raw"]
+    if not os.environ.get("BENCH_PROFILE_ALL_THREADS"):
+        argv.append("--gil")
     argv.append("--subprocesses")  # a service of several processes: all of them
     spy = subprocess.Popen(
         [*argv, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

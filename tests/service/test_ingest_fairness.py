@@ -50,3 +50,35 @@ async def test_the_loop_gets_turns_while_a_batch_is_prepared(make_service: Servi
     # One turn at least per 100 events prepared, before the store is reached; in one go
     # there were none.
     assert len(Turns.at_store) == 1 and Turns.at_store[0] >= 9, Turns.at_store
+
+
+class Sizes:
+    seen: list[int] = []  # noqa: RUF012 -- a test's scratch pad
+
+
+class SizeStore(SqlStore):
+    """The real store, noting how many events each group commit brought."""
+
+    async def add_events(
+        self, items: Sequence[NewEvent], now: float, attribution_window_s: float
+    ) -> list[IngestOutcome]:
+        Sizes.seen.append(len(items))
+        return await super().add_events(items, now, attribution_window_s)
+
+
+async def test_large_batches_are_prepared_in_turn(make_service: ServiceFactory) -> None:
+    """Two batches at once: the first goes to the store while the second is prepared. Prepared
+    side by side, both finished together and waited for one commit, the writer idle before."""
+    service = await make_service(run_dispatcher=False, store_class=SizeStore)
+    ingest = service.container.ingest
+    await ingest.submit_many([{**SEED_EVENT, "event_id": "warm"}])  # the pixel known
+    Sizes.seen = []
+    first, second = (
+        [{**SEED_EVENT, "event_id": f"turn-{n}-{i}"} for i in range(1000)] for n in (1, 2)
+    )
+    results = await asyncio.gather(ingest.submit_many(first), ingest.submit_many(second))
+    assert [sum(1 for o in r if getattr(o, "status", None) == "queued") for r in results] == [
+        1000,
+        1000,
+    ]
+    assert Sizes.seen == [1000, 1000]

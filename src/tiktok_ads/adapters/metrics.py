@@ -24,6 +24,8 @@ def event_type_label(event_name: str) -> str:
     return event_name if event_name in STANDARD_EVENT_NAMES else CUSTOM_EVENT_LABEL
 
 
+# Labelled children of `received` kept for reuse, by raw labels (custom event names are many).
+_CHILDREN_KEPT = 4096
 _LIST_INDEX = re.compile(r"\.\d+(?=\.|$)")
 
 
@@ -32,6 +34,7 @@ class Metrics:
         # The variable prometheus_client itself reads to keep values in files.
         self._multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
         self.registry = CollectorRegistry(auto_describe=True)
+        self._received: dict[tuple[str, str, str], Counter] = {}
         self.received = Counter(
             "tiktok_events_received_total",
             "Events taken by the API, by outcome (queued, duplicate, skipped, rejected)",
@@ -97,7 +100,15 @@ class Metrics:
         self.dropped_fields.labels(_LIST_INDEX.sub("", field)).inc()
 
     def events_received(self, pixel_id: str, event_type: str, outcome: str, n: int = 1) -> None:
-        self.received.labels(pixel_id, event_type_label(event_type), outcome).inc(n)
+        # The labelled child kept: `labels()` checks and locks on every call, and this one is
+        # counted for every request of the hot path. Children are never removed here.
+        key = (pixel_id, event_type, outcome)
+        child = self._received.get(key)
+        if child is None:
+            child = self.received.labels(pixel_id, event_type_label(event_type), outcome)
+            if len(self._received) < _CHILDREN_KEPT:
+                self._received[key] = child
+        child.inc(n)
 
     def request_answered(
         self, pixel_id: str, verdict: str, code: int | None, seconds: float

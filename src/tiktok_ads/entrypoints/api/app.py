@@ -41,6 +41,7 @@ class ServiceApp(FastAPI):
     """
 
     hot_routes: dict[tuple[str, str], HotHandler]
+    container: Container  # also app.state.container, for code that looks there
     _hot_stack: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -87,6 +88,7 @@ def create_api(container: Container, *, run_dispatcher: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.container = container
+    app.container = container
     errors.install(app)
     app.include_router(routes_ops.router)
     app.include_router(routes_snippet.router)

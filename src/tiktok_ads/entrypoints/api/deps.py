@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 
 def container(request: Request) -> Container:
-    return request.app.state.container  # type: ignore[no-any-return]
+    # A plain attribute of the app (create_api): `app.state` is read through a __getattr__
+    # hook, and the hot routes ask three times a request.
+    return request.scope["app"].container  # type: ignore[no-any-return]
 
 
 async def authorize(request: Request, scope: str) -> Principal:
@@ -51,16 +53,10 @@ def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
 async def read_json(request: Request) -> Any:
     """The body as JSON, refused past TIKTOK_ADS_MAX_BODY_BYTES (by Content-Length first)."""
     cap = container(request).settings.tiktok_ads_max_body_bytes
-    too_large = ApiError(
-        413,
-        40002,
-        f"request body larger than {cap} bytes",
-        [FieldError("body", f"at most {cap} bytes")],
-    )
     length = request.headers.get("content-length")
     if length is not None and length.isdigit():
         if int(length) > cap:
-            raise too_large
+            raise _too_large(cap)
         body = await request.body()  # bounded by the checked Content-Length
     else:
         chunks: list[bytes] = []
@@ -68,7 +64,7 @@ async def read_json(request: Request) -> Any:
         async for chunk in request.stream():
             size += len(chunk)
             if size > cap:
-                raise too_large
+                raise _too_large(cap)
             chunks.append(chunk)
         body = b"".join(chunks)
     if not body:
@@ -87,3 +83,12 @@ async def read_json(request: Request) -> Any:
             f"body is not valid JSON: {exc.msg} at {exc.pos}",
             [FieldError("body", "not valid JSON")],
         ) from exc
+
+
+def _too_large(cap: int) -> ApiError:
+    return ApiError(
+        413,
+        40002,
+        f"request body larger than {cap} bytes",
+        [FieldError("body", f"at most {cap} bytes")],
+    )
