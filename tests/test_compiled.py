@@ -28,6 +28,19 @@ def test_every_listed_module_is_imported_from_its_compiled_build() -> None:
         assert str(module.__file__).endswith(".so"), f"{module.__name__} runs as pure Python"
 
 
+@pytest.mark.skipif(
+    bool(os.environ.get("TIKTOK_ADS_PURE_PYTHON")), reason="installed as pure Python on purpose"
+)
+def test_the_per_event_records_have_native_constructors() -> None:
+    """NewEvent and PreparedEvent write their `__init__` out: the one `dataclass` generates
+    would be interpreted even in a compiled module (~0.9 µs a call, two calls an event)."""
+    from tiktok_ads.domain.events import NewEvent
+    from tiktok_ads.domain.inbound import PreparedEvent
+
+    for record in (NewEvent, PreparedEvent):
+        assert not hasattr(record.__init__, "__code__"), f"{record.__name__}.__init__ is bytecode"
+
+
 def test_a_source_edited_after_its_build_is_reported_stale(tmp_path: Path) -> None:
     source = tmp_path / "src" / "pkg" / "hot.py"
     source.parent.mkdir(parents=True)

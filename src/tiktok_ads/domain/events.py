@@ -51,9 +51,13 @@ def event_priority(event_name: str) -> int:
     return _PRIORITY.get(event_name, DEFAULT_PRIORITY)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class NewEvent:
-    """An accepted event on its way into the store (personal data already hashed)."""
+    """An accepted event on its way into the store (personal data already hashed).
+
+    `__init__` is written out: compiled, it is a native constructor (~0.1 µs); the one
+    `dataclass` generates is interpreted (~0.9 µs), and one is made per event.
+    """
 
     pixel_id: str
     event_name: str
@@ -69,8 +73,44 @@ class NewEvent:
     has_ttp: bool
     value: float | None
     currency: str | None
-    skip_reason: str | None = None
-    event_id_generated: bool = False  # no event_id from the shop: the pixel cannot share it
+    skip_reason: str | None
+    event_id_generated: bool  # no event_id from the shop: the pixel cannot share it
+
+    def __init__(
+        self,
+        pixel_id: str,
+        event_name: str,
+        event_id: str,
+        event_time: int,
+        status: str,
+        payload: dict[str, Any] | None,
+        ip: str | None,
+        user_agent: str | None,
+        match_keys: str,
+        identity_hashes: tuple[str, ...],
+        has_ttclid: bool,
+        has_ttp: bool,
+        value: float | None,
+        currency: str | None,
+        skip_reason: str | None = None,
+        event_id_generated: bool = False,
+    ) -> None:
+        self.pixel_id = pixel_id
+        self.event_name = event_name
+        self.event_id = event_id
+        self.event_time = event_time
+        self.status = status
+        self.payload = payload
+        self.ip = ip
+        self.user_agent = user_agent
+        self.match_keys = match_keys
+        self.identity_hashes = identity_hashes
+        self.has_ttclid = has_ttclid
+        self.has_ttp = has_ttp
+        self.value = value
+        self.currency = currency
+        self.skip_reason = skip_reason
+        self.event_id_generated = event_id_generated
 
     @property
     def priority(self) -> int:

@@ -19,6 +19,7 @@ from uuid import uuid4
 
 from tiktok_ads.domain.consent import GRANTED, ConsentVerdict, read_consent
 from tiktok_ads.domain.context import read_context
+from tiktok_ads.domain.events import NewEvent, Status
 from tiktok_ads.domain.fields import USER_CODE, fail, section
 from tiktok_ads.domain.normalize import ttclid_from_url
 from tiktok_ads.domain.properties import read_properties
@@ -40,6 +41,8 @@ MATCH_KEYS = (
     "email", "phone", "external_id", "ttclid", "ttp", "ip", "user_agent",
     "first_name", "last_name", "zip_code",
 )  # fmt: skip
+_QUEUED = Status.QUEUED.value
+_SKIPPED = Status.SKIPPED.value
 MAX_EVENT_NAME_CHARS = 100
 MAX_EVENT_ID_CHARS = 128
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -66,11 +69,12 @@ class IngestRules:
     strict_user_data: bool = False
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PreparedEvent:
     """An accepted event: TikTok's payload (hashed, no ip / user agent) and what we index.
 
     What is personal defaults to empty: an event without consent carries only its metadata.
+    `__init__` is written out so that, compiled, it is a native constructor (see NewEvent).
     """
 
     pixel_id: str | None
@@ -81,16 +85,54 @@ class PreparedEvent:
     payload: dict[str, Any]
     consent: ConsentVerdict
     limited_data_use: bool
-    ip: str | None = None
-    user_agent: str | None = None
-    match_keys: tuple[str, ...] = ()
-    identity_hashes: tuple[str, ...] = ()
-    ttclid: str | None = None
-    ttp: str | None = None
-    value: float | None = None
-    currency: str | None = None
+    ip: str | None
+    user_agent: str | None
+    match_keys: tuple[str, ...]
+    identity_hashes: tuple[str, ...]
+    ttclid: str | None
+    ttp: str | None
+    value: float | None
+    currency: str | None
     # Optional details that failed their checks and were left out (field and why).
-    warnings: tuple[FieldError, ...] = ()
+    warnings: tuple[FieldError, ...]
+
+    def __init__(
+        self,
+        pixel_id: str | None,
+        event_name: str,
+        event_id: str,
+        event_id_generated: bool,
+        event_time: int,
+        payload: dict[str, Any],
+        consent: ConsentVerdict,
+        limited_data_use: bool,
+        ip: str | None = None,
+        user_agent: str | None = None,
+        match_keys: tuple[str, ...] = (),
+        identity_hashes: tuple[str, ...] = (),
+        ttclid: str | None = None,
+        ttp: str | None = None,
+        value: float | None = None,
+        currency: str | None = None,
+        warnings: tuple[FieldError, ...] = (),
+    ) -> None:
+        self.pixel_id = pixel_id
+        self.event_name = event_name
+        self.event_id = event_id
+        self.event_id_generated = event_id_generated
+        self.event_time = event_time
+        self.payload = payload
+        self.consent = consent
+        self.limited_data_use = limited_data_use
+        self.ip = ip
+        self.user_agent = user_agent
+        self.match_keys = match_keys
+        self.identity_hashes = identity_hashes
+        self.ttclid = ttclid
+        self.ttp = ttp
+        self.value = value
+        self.currency = currency
+        self.warnings = warnings
 
 
 def prepare_event(raw: object, *, now: float, rules: IngestRules) -> PreparedEvent:
@@ -213,6 +255,32 @@ def prepare_event(raw: object, *, now: float, rules: IngestRules) -> PreparedEve
         value=properties.get("value"),
         currency=properties.get("currency"),
         warnings=() if rules.strict_user_data else tuple(dropped),
+    )
+
+
+def stored_event(prepared: PreparedEvent, pixel_id: str, skip_reason: str | None) -> NewEvent:
+    """What the store keeps of a prepared event; a skipped one keeps its metadata only."""
+    skipped = skip_reason is not None
+    consent_denied = not prepared.consent.granted
+    user = prepared.payload.get("user")
+    return NewEvent(
+        pixel_id=pixel_id,
+        event_name=prepared.event_name,
+        event_id=prepared.event_id,
+        event_time=prepared.event_time,
+        status=_SKIPPED if skipped else _QUEUED,
+        # A skipped event keeps only its metadata: nothing personal is stored for it.
+        payload=None if skipped else prepared.payload,
+        ip=None if skipped else prepared.ip,
+        user_agent=None if skipped else prepared.user_agent,
+        match_keys="" if skipped else ",".join(prepared.match_keys),
+        identity_hashes=() if skipped else prepared.identity_hashes,
+        has_ttclid=user is not None and "ttclid" in user,
+        has_ttp=user is not None and "ttp" in user,
+        value=None if consent_denied else prepared.value,
+        currency=None if consent_denied else prepared.currency,
+        skip_reason=skip_reason,
+        event_id_generated=prepared.event_id_generated,
     )
 
 

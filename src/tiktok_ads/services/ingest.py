@@ -15,7 +15,13 @@ from typing import NamedTuple
 
 from tiktok_ads.domain.connections import ConnectionRow, check_pixel
 from tiktok_ads.domain.events import IngestOutcome, NewEvent, Status
-from tiktok_ads.domain.inbound import IngestRules, PreparedEvent, prepare_event, tracking_switch
+from tiktok_ads.domain.inbound import (
+    IngestRules,
+    PreparedEvent,
+    prepare_event,
+    stored_event,
+    tracking_switch,
+)
 from tiktok_ads.errors import FieldError, TikTokAdsError, ValidationFailed, pixel_forbidden
 from tiktok_ads.services.connections import ConnectionService
 from tiktok_ads.services.ports import Clock, EventLog, IngestMetrics
@@ -219,7 +225,7 @@ class IngestService:
         # default page only adds what the shop knows about where its sales happen.
         if reason is None and "page" not in prepared.payload and self._default_page_url:
             prepared.payload["page"] = {"url": self._default_page_url}
-        return new_event(prepared, pixel_id, reason)
+        return stored_event(prepared, pixel_id, reason)
 
     def _count_dropped(self, warnings: tuple[FieldError, ...]) -> None:
         for warning in warnings:
@@ -284,30 +290,4 @@ def _accepted(item: NewEvent, outcome: IngestOutcome, warnings: tuple[FieldError
         status=outcome.status,
         reason=item.skip_reason,
         warnings=warnings,
-    )
-
-
-def new_event(prepared: PreparedEvent, pixel_id: str, skip_reason: str | None) -> NewEvent:
-    """What the store keeps of a prepared event; a skipped one keeps its metadata only."""
-    skipped = skip_reason is not None
-    consent_denied = not prepared.consent.granted
-    user = prepared.payload.get("user", {}) if prepared.payload else {}
-    return NewEvent(
-        pixel_id=pixel_id,
-        event_name=prepared.event_name,
-        event_id=prepared.event_id,
-        event_time=prepared.event_time,
-        status=_SKIPPED if skipped else _QUEUED,
-        # A skipped event keeps only its metadata: nothing personal is stored for it.
-        payload=None if skipped else prepared.payload,
-        ip=None if skipped else prepared.ip,
-        user_agent=None if skipped else prepared.user_agent,
-        match_keys="" if skipped else ",".join(prepared.match_keys),
-        identity_hashes=() if skipped else prepared.identity_hashes,
-        has_ttclid="ttclid" in user,
-        has_ttp="ttp" in user,
-        value=None if consent_denied else prepared.value,
-        currency=None if consent_denied else prepared.currency,
-        skip_reason=skip_reason,
-        event_id_generated=prepared.event_id_generated,
     )
