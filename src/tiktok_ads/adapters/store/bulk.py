@@ -60,6 +60,17 @@ def run_values(
     return raw_query(conn, sql, params)
 
 
+def run_flat(
+    conn: Connection, head: str, values: Sequence[Any], columns: int, tail: str = ""
+) -> list[Any]:
+    """run_values with the rows' values given flat, row after row (the last `len(values) %
+    columns` are the tail's); built that way by compiled code, without a tuple a row."""
+    rows = len(values) // columns
+    if not rows:
+        return []
+    return raw_query(conn, values_sql(placeholder(conn), head, columns, rows, tail), values)
+
+
 def raw_query(conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
     """Run on the DBAPI cursor of the transaction's connection: plain tuples back, no Result
     objects (fetching 1,000 RETURNING rows through them cost more than the insert itself)."""

@@ -3,19 +3,17 @@ with local deduplication, the click-id memory of cross-device attribution and th
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from tiktok_ads.adapters.store import bulk
+from tiktok_ads.adapters.store import bulk, event_rows
 from tiktok_ads.adapters.store.base import StoreBase
 from tiktok_ads.adapters.store.counters import count_outcomes
 from tiktok_ads.domain import attribution
 from tiktok_ads.domain.attribution import ClickMemory
 from tiktok_ads.domain.events import DEDUP_WINDOW_SECONDS, IngestOutcome, NewEvent, Status
-from tiktok_ads.domain.tiktok_item import stored_item
 
 # SQLite allows 32,766 bound parameters per statement; stay well below in multi-row inserts.
 _ROWS_PER_INSERT = 500
@@ -37,28 +35,19 @@ class IngestWrites(StoreBase):
     ) -> list[IngestOutcome]:
         fresh = self._claim_dedup_keys(conn, items, now)
         self._attribute(conn, [items[i] for i in sorted(fresh)], now, window_s)
-        rows: list[tuple[Any, ...]] = []
-        positions: list[int] = []
+        positions, counts = event_rows.sort_out(items, fresh)
         outcomes: list[IngestOutcome | None] = [None] * len(items)
-        counts: Counter[tuple[str, str, str]] = Counter()
-        for i, item in enumerate(items):
-            counts[(item.pixel_id, item.event_name, "received")] += 1
-            if item.status == Status.SKIPPED or i in fresh:
-                rows.append(_event_row(item, now))
-                positions.append(i)
-                if item.status == Status.SKIPPED:
-                    counts[(item.pixel_id, item.event_name, Status.SKIPPED.value)] += 1
-            else:
-                counts[(item.pixel_id, item.event_name, Status.DUPLICATE.value)] += 1
-                outcomes[i] = IngestOutcome(None, Status.DUPLICATE.value)
-        head = f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)})"
-        for start in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[start : start + _ROWS_PER_INSERT]
+        if len(positions) < len(items):
+            for i in set(range(len(items))).difference(positions):
+                outcomes[i] = _DUPLICATE
+        columns = len(event_rows.EVENT_COLUMNS)
+        for start in range(0, len(positions), _ROWS_PER_INSERT):
+            chunk = positions[start : start + _ROWS_PER_INSERT]
+            values = event_rows.event_values(items, chunk, now)
             # One statement assigns ids in VALUES order (SQLite's single writer, PostgreSQL's
             # sequence evaluated row by row), so sorted ids line up with the rows.
-            ids = sorted(int(r[0]) for r in bulk.run_values(conn, head, chunk, "RETURNING id"))
-            for offset, pk in enumerate(ids):
-                i = positions[start + offset]
+            returned = bulk.run_flat(conn, _INSERT_EVENTS, values, columns, "RETURNING id")
+            for i, pk in zip(chunk, sorted(int(r[0]) for r in returned), strict=True):
                 outcomes[i] = IngestOutcome(pk, items[i].status)
         count_outcomes(conn, counts)
         return [o for o in outcomes if o is not None]
@@ -67,10 +56,7 @@ class IngestWrites(StoreBase):
         self, conn: Connection, items: Sequence[NewEvent], now: float
     ) -> set[int]:
         """Indexes of items whose (pixel, event, event_id) is new or expired; the rest repeat."""
-        first: dict[tuple[str, str, str], int] = {}
-        for i, item in enumerate(items):
-            if item.status != Status.SKIPPED:
-                first.setdefault((item.pixel_id, item.event_name, item.event_id), i)
+        first = event_rows.dedup_keys(items)
         if not first:
             return set()
         expires = now + DEDUP_WINDOW_SECONDS
@@ -83,8 +69,9 @@ class IngestWrites(StoreBase):
             f"RETURNING pixel_id, event_name, event_id"
         )
         for chunk in _chunks(list(first)):
-            rows = [(p, n, e, expires) for p, n, e in chunk]
-            won.update(map(tuple, bulk.run_values(conn, head, rows, tail, (now,))))
+            values = event_rows.dedup_values(chunk, expires)
+            values.append(now)
+            won.update(map(tuple, bulk.run_flat(conn, head, values, 4, tail)))
         return {first[key] for key in won}
 
     def _attribute(
@@ -109,6 +96,8 @@ _RECALL_SQL = (
     "SELECT identity_hash, ttclid, ttclid_at, ttp, ttp_at FROM click_ids "
     "WHERE (ttclid_at >= {ph} OR ttp_at >= {ph}) AND identity_hash IN"
 )
+_INSERT_EVENTS = f"INSERT INTO events ({', '.join(event_rows.EVENT_COLUMNS)})"
+_DUPLICATE = IngestOutcome(None, Status.DUPLICATE.value)
 _REMEMBER_HEAD = "INSERT INTO click_ids (identity_hash, ttclid, ttclid_at, ttp, ttp_at)"
 # A value and its time travel together: a NULL value in the new row keeps the stored pair.
 _REMEMBER_TAIL = (
@@ -118,52 +107,3 @@ _REMEMBER_TAIL = (
     "ttp = COALESCE(excluded.ttp, click_ids.ttp), "
     "ttp_at = COALESCE(excluded.ttp_at, click_ids.ttp_at)"
 )
-
-_EVENT_COLUMNS = (
-    "pixel_id",
-    "event_name",
-    "event_id",
-    "event_time",
-    "status",
-    "priority",
-    "payload",
-    "ip",
-    "user_agent",
-    "match_keys",
-    "value",
-    "currency",
-    "skip_reason",
-    "received_at",
-    "next_attempt_at",
-    "deadline_at",
-    "attempts",
-    "updated_at",
-    "event_id_generated",
-    "user_last",
-)
-
-
-def _event_row(item: NewEvent, now: float) -> tuple[Any, ...]:
-    payload = stored_item(item.payload) if item.payload is not None else None
-    return (
-        item.pixel_id,
-        item.event_name,
-        item.event_id,
-        item.event_time,
-        item.status,
-        item.priority,
-        payload,
-        item.ip,
-        item.user_agent,
-        item.match_keys,
-        item.value,
-        item.currency,
-        item.skip_reason,
-        now,
-        now,
-        now + DEDUP_WINDOW_SECONDS,
-        0,
-        now,
-        item.event_id_generated,
-        payload is not None,
-    )
