@@ -21,7 +21,7 @@ from setuptools.errors import CCompilerError, CompileError, ExecError, LinkError
 # rows, click-id attribution, TikTok's item bytes); each imports only these, the standard
 # library, errors.py, orjson and phonenumbers.
 COMPILED = [
-    "src/tiktok_ads/adapters/store/event_rows.py",
+    "src/tiktok_ads/adapters/event_rows.py",
     "src/tiktok_ads/domain/attribution.py",
     "src/tiktok_ads/domain/consent.py",
     "src/tiktok_ads/domain/context.py",

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from tiktok_ads.adapters.store import bulk, event_rows
+from tiktok_ads.adapters import event_rows
+from tiktok_ads.adapters.store import bulk
 from tiktok_ads.adapters.store.base import StoreBase
 from tiktok_ads.adapters.store.counters import count_outcomes
 from tiktok_ads.domain import attribution
