@@ -32,8 +32,7 @@ from bench.harness import (
 from bench.rss import rss_mb
 from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.domain.events import NewEvent
-from tiktok_ads.domain.inbound import IngestRules, prepare_event
-from tiktok_ads.services.ingest import new_event
+from tiktok_ads.domain.inbound import IngestRules, prepare_event, stored_event
 
 RSS_SAMPLE_S = 0.2
 POLL_QUEUE_EVERY = 5  # query the database every 5th RSS sample (once a second)
@@ -68,7 +67,7 @@ def new_events(count: int, distinct: int, prefix: str, now: float) -> Iterator[N
         prepared = prepare_event(
             seed_event("template", int(now) - 60, customer=i), now=now, rules=rules
         )
-        templates.append(new_event(prepared, PIXEL_ID, None))
+        templates.append(stored_event(prepared, PIXEL_ID, None))
     for n in range(count):
         template = templates[n % len(templates)]
         event_id = f"{prefix}-{n}"

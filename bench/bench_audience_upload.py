@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,7 +139,7 @@ def one_run(procs: Processes, tmp: Path, csv: Path, rows: int, workers: int) -> 
     cpu_before = rss.cpu_s(server.pid), rss.cpu_s(emulator.pid)
     size = csv.stat().st_size
 
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks() -> Iterator[bytes]:
         with csv.open("rb") as handle:
             while chunk := handle.read(256 * 1024):
                 yield chunk

@@ -179,7 +179,9 @@ async def measure(url: str) -> dict[str, float]:
             figures[f"{name}: CPU seconds of it, both threads"] = time.process_time() - cpu
             await done(container, row.id)
             figures[f"{name}: done at the emulator, from the start"] = time.perf_counter() - started
-            counts = orjson.loads((await container.store.get_audience(row.id)).segment_counts)  # type: ignore[union-attr]
+            stored = await container.store.get_audience(row.id)
+            assert stored is not None and stored.segment_counts is not None
+            counts = orjson.loads(stored.segment_counts)
             print(f"{name}: {counts}")
             requests = len(emulator.state.emulator.requests)
             started = time.perf_counter()

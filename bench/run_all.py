@@ -146,7 +146,8 @@ def table(outcomes: list[Outcome]) -> str:
         if outcome.error:
             rows.append((outcome.bench, f"NOT RUN: {outcome.error}", "", "", "", ""))
         for fig in outcome.figures:
-            verdict = {True: "PASS", False: "MISS"}.get(fig.get("ok"), "")
+            ok = fig.get("ok")
+            verdict = "PASS" if ok is True else "MISS" if ok is False else ""
             runs = fig.get("runs") or []
             rows.append(
                 (

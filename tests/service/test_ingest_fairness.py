@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from tests.service.conftest import SEED_EVENT, ServiceFactory
 
 from tiktok_ads.adapters.store import SqlStore
+from tiktok_ads.domain.connections import ConnectionRow
 from tiktok_ads.domain.events import IngestOutcome, NewEvent
+from tiktok_ads.services.ingest import Refused
 
 
 class Turns:
@@ -82,3 +84,27 @@ async def test_large_batches_are_prepared_in_turn(make_service: ServiceFactory) 
         1000,
     ]
     assert Sizes.seen == [1000, 1000]
+
+
+class Lookups:
+    pixels: list[str | None] = []  # noqa: RUF012 -- a test's scratch pad
+
+
+class LookupStore(SqlStore):
+    """The real store, noting each connection the ingest looks up in the database."""
+
+    async def get_connection(self, pixel_id: str | None) -> ConnectionRow | None:
+        Lookups.pixels.append(pixel_id)
+        return await super().get_connection(pixel_id)
+
+
+async def test_an_unknown_pixel_is_looked_up_once_a_batch(make_service: ServiceFactory) -> None:
+    """Unknown pixels are not cached: a batch of 1,000 naming one asked the database 1,000
+    times, holding up the batches waiting for their turn to be prepared."""
+    service = await make_service(run_dispatcher=False, store_class=LookupStore)
+    events = [{**SEED_EVENT, "event_id": f"u-{i}", "pixel_id": "NOSUCHPIXEL"} for i in range(1000)]
+    Lookups.pixels = []
+    outcomes = await service.container.ingest.submit_many(events)
+    assert all(isinstance(o, Refused) and o.errors.code == 40001 for o in outcomes)
+    assert len(outcomes) == 1000
+    assert Lookups.pixels == ["NOSUCHPIXEL"]

@@ -24,7 +24,7 @@ def event_type_label(event_name: str) -> str:
     return event_name if event_name in STANDARD_EVENT_NAMES else CUSTOM_EVENT_LABEL
 
 
-# Labelled children of `received` kept for reuse, by raw labels (custom event names are many).
+# Labelled children of `received` kept for reuse (by their labels: custom names share one).
 _CHILDREN_KEPT = 4096
 _LIST_INDEX = re.compile(r"\.\d+(?=\.|$)")
 
@@ -102,10 +102,10 @@ class Metrics:
     def events_received(self, pixel_id: str, event_type: str, outcome: str, n: int = 1) -> None:
         # The labelled child kept: `labels()` checks and locks on every call, and this one is
         # counted for every request of the hot path. Children are never removed here.
-        key = (pixel_id, event_type, outcome)
+        key = (pixel_id, event_type_label(event_type), outcome)
         child = self._received.get(key)
         if child is None:
-            child = self.received.labels(pixel_id, event_type_label(event_type), outcome)
+            child = self.received.labels(*key)
             if len(self._received) < _CHILDREN_KEPT:
                 self._received[key] = child
         child.inc(n)

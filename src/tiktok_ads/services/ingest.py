@@ -56,6 +56,19 @@ class Refused:
 
 
 @dataclass(slots=True)
+class _Batch:
+    """What `submit_many` gathers while a batch is prepared."""
+
+    now: float  # read once, when the batch arrived
+    pixels: frozenset[str] | None
+    results: list[Accepted | Refused | None]
+    items: list[NewEvent]
+    warnings_of: list[tuple[FieldError, ...]]
+    slots: list[int]
+    resolved: dict[str | None, ConnectionRow | ValidationFailed]
+
+
+@dataclass(slots=True)
 class _Pending:
     items: list[NewEvent]
     done: asyncio.Future[list[IngestOutcome]]
@@ -128,8 +141,9 @@ class IngestService:
         items: list[NewEvent] = []
         warnings_of: list[tuple[FieldError, ...]] = []
         slots: list[int] = []
+        batch = _Batch(self._clock.now(), pixels, results, items, warnings_of, slots, {})
         if len(raws) <= _YIELD_EVERY:
-            await self._prepare_all(raws, pixels, results, items, warnings_of, slots)
+            await self._prepare_all(raws, batch)
         else:
             # One large batch at a time, in arrival order: interleaved, the batches in hand all
             # finished preparing together and then all waited for one commit, the event loop
@@ -141,14 +155,7 @@ class IngestService:
                         # Let the loop run between slices (other requests, delivery): 1,000
                         # events are ~10 ms of CPU.
                         await asyncio.sleep(0)
-                    await self._prepare_all(
-                        raws[start : start + _YIELD_EVERY],
-                        pixels,
-                        results,
-                        items,
-                        warnings_of,
-                        slots,
-                    )
+                    await self._prepare_all(raws[start : start + _YIELD_EVERY], batch)
         counts: Counter[tuple[str, str, str]] = Counter()
         if items:
             outcomes = await self._commit(items)
@@ -166,31 +173,35 @@ class IngestService:
                 self._metrics.events_received(*labels, n=n)
         return [r for r in results if r is not None]
 
-    async def _prepare_all(
-        self,
-        raws: Sequence[object],
-        pixels: frozenset[str] | None,
-        results: list[Accepted | Refused | None],
-        items: list[NewEvent],
-        warnings_of: list[tuple[FieldError, ...]],
-        slots: list[int],
-    ) -> None:
-        """Prepare `raws`, appending to the lists of `submit_many` (a slot per accepted one)."""
-        now = self._clock.now()
+    async def _prepare_all(self, raws: Sequence[object], batch: _Batch) -> None:
+        """Prepare `raws`, appending to the lists of `batch` (a slot per accepted one)."""
         for raw in raws:
             # Not `await self._prepare(...)`: a coroutine per event showed in profiles.
             try:
-                prepared, connection = self._checked(raw, pixels, now)
+                prepared, connection = self._checked(raw, batch.pixels, batch.now)
                 if connection is None:
-                    connection = await self._connections.resolve(prepared.pixel_id)
-                item = self._admit(prepared, connection.pixel_id, pixels)
+                    found = batch.resolved.get(prepared.pixel_id)
+                    if found is None:
+                        # Once per pixel and batch: a pixel unknown to the database is never
+                        # cached, and a batch of 1,000 naming one asked 1,000 times (while
+                        # the batches behind it waited their turn).
+                        try:
+                            found = await self._connections.resolve(prepared.pixel_id)
+                        except ValidationFailed as exc:
+                            found = exc
+                        batch.resolved[prepared.pixel_id] = found
+                    if isinstance(found, ValidationFailed):
+                        batch.results.append(Refused(found))
+                        continue
+                    connection = found
+                item = self._admit(prepared, connection.pixel_id, batch.pixels)
             except ValidationFailed as exc:
-                results.append(Refused(exc))
+                batch.results.append(Refused(exc))
                 continue
-            slots.append(len(results))
-            results.append(None)
-            items.append(item)
-            warnings_of.append(prepared.warnings)
+            batch.slots.append(len(batch.results))
+            batch.results.append(None)
+            batch.items.append(item)
+            batch.warnings_of.append(prepared.warnings)
 
     async def _prepare(
         self, raw: object, pixels: frozenset[str] | None

@@ -61,13 +61,21 @@ def run_values(
 
 
 def run_flat(
-    conn: Connection, head: str, values: Sequence[Any], columns: int, tail: str = ""
+    conn: Connection,
+    head: str,
+    values: list[Any],
+    columns: int,
+    tail: str = "",
+    tail_params: Sequence[Any] = (),
 ) -> list[Any]:
-    """run_values with the rows' values given flat, row after row (the last `len(values) %
-    columns` are the tail's); built that way by compiled code, without a tuple a row."""
+    """run_values with the rows' values given flat, row after row (as compiled code builds
+    them, without a tuple a row); `values` is extended with `tail_params`."""
+    if len(values) % columns:
+        raise ValueError(f"{len(values)} values do not make rows of {columns}")
     rows = len(values) // columns
     if not rows:
         return []
+    values.extend(tail_params)
     return raw_query(conn, values_sql(placeholder(conn), head, columns, rows, tail), values)
 
 

@@ -71,8 +71,7 @@ class IngestWrites(StoreBase):
         )
         for chunk in _chunks(list(first)):
             values = event_rows.dedup_values(chunk, expires)
-            values.append(now)
-            won.update(map(tuple, bulk.run_flat(conn, head, values, 4, tail)))
+            won.update(map(tuple, bulk.run_flat(conn, head, values, 4, tail, (now,))))
         return {first[key] for key in won}
 
     def _attribute(
