@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,10 @@ from click.testing import CliRunner
 
 from tiktok_ads.adapters.clock import SystemClock
 from tiktok_ads.adapters.store import SqlStore
+from tiktok_ads.config import Settings
 from tiktok_ads.entrypoints.cli import main
+from tiktok_ads.entrypoints.schema import migrate_apart
+from tiktok_ads.errors import ConfigurationError
 from tiktok_ads.services.api_keys import ApiKeys, Principal
 
 
@@ -66,3 +72,44 @@ def test_every_command_documents_its_env_vars() -> None:
     serve = runner.invoke(main, ["serve", "--help"]).output
     assert all(v in serve for v in ("TIKTOK_ADS_HOST", "TIKTOK_ADS_PORT", "TIKTOK_ADS_SANDBOX"))
     assert "TIKTOK_EMULATOR_PORT" in runner.invoke(main, ["emulator", "--help"]).output
+
+
+def test_a_server_migrates_apart_and_never_loads_alembic(tmp_path: Path) -> None:
+    """`serve` and `worker` bring a SQLite schema up to date in a child process: the server
+    then finds it current and never imports Alembic (~6 MB it would keep for its life)."""
+    url = f"sqlite:///{tmp_path}/apart.db"
+    check = (
+        "import sys\n"
+        "from tiktok_ads.config import Settings\n"
+        "from tiktok_ads.entrypoints.schema import migrate_apart\n"
+        f"migrate_apart(Settings(database_url={url!r}))\n"
+        "migrate_apart(Settings(database_url={url!r}))  # current now: nothing to do\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))\n"
+    ).replace("{url!r}", repr(url))
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert 0 == done.returncode, done.stderr
+    assert "[]" == done.stdout.strip()
+
+    async def current() -> bool:
+        store = SqlStore(url)
+        try:
+            return await store.schema_is_current()
+        finally:
+            await store.close()
+
+    assert asyncio.run(current())
+
+
+def test_a_failed_migration_apart_is_a_clear_error(tmp_path: Path) -> None:
+    """The child's last word reaches the operator; no half-started server."""
+    broken = tmp_path / "unknown-revision.db"
+    with sqlite3.connect(broken) as db:  # a schema from a revision this code does not know
+        db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        db.execute("INSERT INTO alembic_version VALUES ('9999')")
+    with pytest.raises(ConfigurationError, match=r"migrating the database failed: .*9999"):
+        migrate_apart(Settings(database_url=f"sqlite:///{broken}"))
+    (tmp_path / "not-a-db").write_text("this is not SQLite")
+    with pytest.raises(ConfigurationError, match="cannot read the database"):
+        migrate_apart(Settings(database_url=f"sqlite:///{tmp_path}/not-a-db"))

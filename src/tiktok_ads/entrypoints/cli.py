@@ -158,9 +158,9 @@ def serve(
             load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path())
         except ConfigurationError as exc:
             raise click.ClickException(str(exc)) from exc
-        if settings.is_sqlite:
-            # Migrate once here, not in N processes racing at start-up.
-            asyncio.run(_migrate(settings))
+        # Migrate once here (in a child: see entrypoints.schema), not in N processes racing
+        # at start-up.
+        _migrate_apart(settings)
         os.environ["TIKTOK_ADS_RUN_WORKER"] = "true" if run_worker else "false"
         from tiktok_ads.entrypoints.multiprocess import serve_processes
 
@@ -178,6 +178,7 @@ def _serve_api(
     from tiktok_ads.entrypoints.api.app import create_app
     from tiktok_ads.entrypoints.collector import tune_for_server
 
+    _migrate_apart(settings)
     app = create_app(settings, sandbox=sandbox, run_dispatcher=run_worker)
     base = f"http://{host}:{port}"
     if sandbox:
@@ -209,7 +210,18 @@ def worker(log_level: str) -> None:
 
     _logging(log_level)
     limit_malloc_arenas()
-    run_delivery(_settings())
+    settings = _settings()
+    _migrate_apart(settings)
+    run_delivery(settings)
+
+
+def _migrate_apart(settings: Settings) -> None:
+    from tiktok_ads.entrypoints.schema import migrate_apart
+
+    try:
+        migrate_apart(settings)
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 async def _migrate(settings: Settings) -> None:

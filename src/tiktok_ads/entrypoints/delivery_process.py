@@ -220,17 +220,7 @@ def _exit_in_order(signum: int, _frame: object) -> None:
 def _prepare_database(settings: Settings) -> None:
     """The secret key file and (SQLite) the schema, made once here: the child only reads."""
     from tiktok_ads.adapters.crypto import load_or_create_secret
-    from tiktok_ads.bootstrap import build_admin
+    from tiktok_ads.entrypoints.schema import migrate_apart
 
     load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path())
-    if not settings.is_sqlite:
-        return
-
-    async def migrate() -> None:
-        tools = build_admin(settings)
-        try:
-            await tools.migrate()
-        finally:
-            await tools.close()
-
-    asyncio.run(migrate())
+    migrate_apart(settings)
