@@ -131,7 +131,8 @@ def serve(
     delivery_process: Choice,
 ) -> None:
     """Run the HTTP API, the monitoring endpoints and a delivery worker in one process (or
-    two: --delivery-process)."""
+    two: --delivery-process). On SQLite the schema is created or upgraded first, by a
+    short-lived `tiktok-ads migrate` child."""
     _logging(log_level)
     limit_malloc_arenas()
     settings = _settings()
@@ -205,7 +206,8 @@ def _serve_api(
 @main.command()
 @log_level_option
 def worker(log_level: str) -> None:
-    """Deliver queued events only (scale-out: run several, on PostgreSQL)."""
+    """Deliver queued events only (scale-out: run several, on PostgreSQL). On SQLite the
+    schema is created or upgraded first, as `serve` does."""
     from tiktok_ads.entrypoints.delivery_process import run_delivery
 
     _logging(log_level)
