@@ -87,7 +87,12 @@ def test_a_server_migrates_apart_and_never_loads_alembic(tmp_path: Path) -> None
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))\n"
     ).replace("{url!r}", repr(url))
     done = subprocess.run(
-        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", check],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
     )
     assert 0 == done.returncode, done.stderr
     assert "[]" == done.stdout.strip()
@@ -103,7 +108,7 @@ def test_a_server_migrates_apart_and_never_loads_alembic(tmp_path: Path) -> None
 
 
 def test_a_failed_migration_apart_is_a_clear_error(tmp_path: Path) -> None:
-    """The child's last word reaches the operator; no half-started server."""
+    """The child's reason reaches the operator (not SQLAlchemy's link line); no server starts."""
     broken = tmp_path / "unknown-revision.db"
     with sqlite3.connect(broken) as db:  # a schema from a revision this code does not know
         db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
@@ -111,5 +116,37 @@ def test_a_failed_migration_apart_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match=r"migrating the database failed: .*9999"):
         migrate_apart(Settings(database_url=f"sqlite:///{broken}"))
     (tmp_path / "not-a-db").write_text("this is not SQLite")
-    with pytest.raises(ConfigurationError, match="cannot read the database"):
+    unreadable = r"cannot read the database: DatabaseError: .*file is not a database"
+    with pytest.raises(ConfigurationError, match=unreadable):
         migrate_apart(Settings(database_url=f"sqlite:///{tmp_path}/not-a-db"))
+
+
+def test_serve_and_worker_migrate_before_they_start(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The schema is current before the server is built: its own start-up then has nothing to
+    migrate, so it never loads Alembic. Uvicorn and the delivery loop are not run here."""
+    import uvicorn
+
+    from tiktok_ads.entrypoints import delivery_process
+
+    seen: list[str] = []
+
+    def schema_state(*_: object, **__: object) -> None:
+        async def current() -> bool:
+            store = SqlStore(env["DATABASE_URL"])
+            try:
+                return await store.schema_is_current()
+            finally:
+                await store.close()
+
+        seen.append("current" if asyncio.run(current()) else "not current")
+
+    monkeypatch.setattr(uvicorn, "run", schema_state)
+    monkeypatch.setattr(delivery_process, "run_delivery", schema_state)
+    result = CliRunner().invoke(main, ["serve", "--port", "0"])
+    assert 0 == result.exit_code, result.output
+    Path(env["DATABASE_URL"].split("///", 1)[1]).unlink()
+    result = CliRunner().invoke(main, ["worker"])
+    assert 0 == result.exit_code, result.output
+    assert ["current", "current"] == seen
