@@ -131,8 +131,8 @@ def serve(
     delivery_process: Choice,
 ) -> None:
     """Run the HTTP API, the monitoring endpoints and a delivery worker in one process (or
-    two: --delivery-process). On SQLite the schema is created or upgraded first, by a
-    short-lived `tiktok-ads migrate` child."""
+    two: --delivery-process). On SQLite the schema is created or upgraded first, in a
+    short-lived child process (as `tiktok-ads migrate` does)."""
     _logging(log_level)
     limit_malloc_arenas()
     settings = _settings()
