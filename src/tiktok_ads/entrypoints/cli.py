@@ -227,13 +227,9 @@ def _migrate_apart(settings: Settings) -> None:
 
 
 async def _migrate(settings: Settings) -> None:
-    from tiktok_ads.bootstrap import build_admin
+    from tiktok_ads.entrypoints.schema import upgrade
 
-    tools = build_admin(settings)
-    try:
-        await tools.migrate()
-    finally:
-        await tools.close()
+    await upgrade(settings.database_url)
 
 
 @main.command()

@@ -60,13 +60,14 @@ def migrate_apart(settings: Settings) -> None:
 def child() -> None:
     """The child's work: migrate DATABASE_URL; on failure, one line on stderr and exit 1."""
     try:
-        asyncio.run(_upgrade(os.environ["DATABASE_URL"]))
+        asyncio.run(upgrade(os.environ["DATABASE_URL"]))
     except Exception as exc:
         print(_reason(exc), file=sys.stderr)
         raise SystemExit(1) from None
 
 
-async def _upgrade(url: str) -> None:
+async def upgrade(url: str) -> None:
+    """Bring the schema of `url` to the newest revision here (`tiktok-ads migrate`, the child)."""
     from tiktok_ads.adapters.store import SqlStore
 
     store = SqlStore(url)
