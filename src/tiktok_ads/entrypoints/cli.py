@@ -141,6 +141,11 @@ def serve(
             "--delivery-process yes is for one serve that delivers: not with --sandbox, "
             "--workers or --no-worker"
         )
+    if workers > 1 and sandbox:
+        raise click.UsageError("--sandbox runs in one process: drop --workers")
+    # Once, before any serving process starts (and not in N of them racing); in a child, so
+    # that none of them loads Alembic (entrypoints.schema).
+    _migrate_apart(settings)
     if run_worker and not sandbox and workers == 1 and wanted(delivery_process):
         from tiktok_ads.entrypoints.delivery_process import beside_the_api
 
@@ -151,17 +156,12 @@ def serve(
             raise click.ClickException(str(exc)) from exc
         return
     if workers > 1:
-        if sandbox:
-            raise click.UsageError("--sandbox runs in one process: drop --workers")
         from tiktok_ads.adapters.crypto import load_or_create_secret
 
         try:  # the key file too is made once here: the children only read it
             load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path())
         except ConfigurationError as exc:
             raise click.ClickException(str(exc)) from exc
-        # Migrate once here (in a child: see entrypoints.schema), not in N processes racing
-        # at start-up.
-        _migrate_apart(settings)
         os.environ["TIKTOK_ADS_RUN_WORKER"] = "true" if run_worker else "false"
         from tiktok_ads.entrypoints.multiprocess import serve_processes
 
@@ -179,7 +179,6 @@ def _serve_api(
     from tiktok_ads.entrypoints.api.app import create_app
     from tiktok_ads.entrypoints.collector import tune_for_server
 
-    _migrate_apart(settings)
     app = create_app(settings, sandbox=sandbox, run_dispatcher=run_worker)
     base = f"http://{host}:{port}"
     if sandbox:

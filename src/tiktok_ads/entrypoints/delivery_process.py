@@ -180,8 +180,9 @@ class DeliveryProcess:
 
 @contextlib.contextmanager
 def beside_the_api(settings: Settings, log_level: str) -> Iterator[DeliveryProcess]:
-    """Fork the delivery process, prepare the database once, and keep the child running while
-    the block serves the API; shared metrics directory for both."""
+    """Fork the delivery process, make the secret key file once, and keep the child running
+    while the block serves the API; shared metrics directory for both. The caller has brought
+    the schema up to date (`serve`)."""
     metrics_dir = tempfile.mkdtemp(prefix="tiktok-ads-metrics-")
     # Before prometheus_client is imported (below): it picks its storage at import.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
@@ -190,6 +191,7 @@ def beside_the_api(settings: Settings, log_level: str) -> Iterator[DeliveryProce
         # Loaded before the fork, so the child shares these pages with the API process.
         import tiktok_ads.bootstrap
         import tiktok_ads.entrypoints.api.app  # noqa: F401
+        from tiktok_ads.adapters.crypto import load_or_create_secret
 
         # From here until uvicorn takes the signals over (and after: it raises the one that
         # stopped it again), SIGTERM and SIGINT end this process in order, by SystemExit: the
@@ -197,7 +199,8 @@ def beside_the_api(settings: Settings, log_level: str) -> Iterator[DeliveryProce
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _exit_in_order)
         child.fork()
-        _prepare_database(settings)
+        # The key file is made once here: the child only reads it (`serve` has migrated).
+        load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path())
         child.release()
         yield child
     finally:
@@ -215,12 +218,3 @@ def beside_the_api(settings: Settings, log_level: str) -> Iterator[DeliveryProce
 def _exit_in_order(signum: int, _frame: object) -> None:
     log.info("stopping on %s", signal.Signals(signum).name)
     raise SystemExit(0)
-
-
-def _prepare_database(settings: Settings) -> None:
-    """The secret key file and (SQLite) the schema, made once here: the child only reads."""
-    from tiktok_ads.adapters.crypto import load_or_create_secret
-    from tiktok_ads.entrypoints.schema import migrate_apart
-
-    load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path())
-    migrate_apart(settings)

@@ -29,7 +29,6 @@ from tiktok_ads.services.ports import Clock, EventLog, IngestMetrics
 _MAX_GROUP = 4000
 _YIELD_EVERY = 100  # events prepared between two turns of the event loop
 _QUEUED = Status.QUEUED.value
-_SKIPPED = Status.SKIPPED.value
 
 
 class Overloaded(TikTokAdsError):
