@@ -2,6 +2,13 @@
 
 Compiling a 500-row INSERT through SQLAlchemy on every group commit cost more than SQLite's
 own work (bench/ profiles); these strings are cached per (dialect, shape) instead.
+
+And the shapes are few. SQLite compiles every statement it has not seen (a 500-row INSERT of
+events: ~5 ms, against ~1.5 ms to run it compiled) and each connection keeps its last 128
+compiled, the big ones ~0.75 MB each. A group commit of any size used to end with a statement
+of its own size: compiled anew nearly every time, and a long-running server's memory filled
+with them. Rows now go in statements of STATEMENT_ROWS sizes (up to 31 rows exactly) and
+`IN (…)` lists are padded to one of them, so a writer sees a few dozen statements in all.
 """
 
 from __future__ import annotations
@@ -14,6 +21,39 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import TextClause
+
+# The sizes of a statement's rows beyond 31 (most first); 31 rows or fewer go as they are.
+STATEMENT_ROWS = (500, 256, 128, 64, 32)
+
+
+def row_counts(rows: int) -> list[int]:
+    """How many rows each statement takes, in order, for `rows` rows: the largest of
+    STATEMENT_ROWS as often as it fits, then the next…, then what is left (< 32) at once."""
+    counts: list[int] = []
+    for size in STATEMENT_ROWS:
+        while rows >= size:
+            counts.append(size)
+            rows -= size
+    if rows:
+        counts.append(rows)
+    return counts
+
+
+def padded(values: Sequence[Any]) -> list[Any]:
+    """An `IN (…)` list of more than 32 values, padded to a size of STATEMENT_ROWS or a power
+    of two by repeating its last value (the same set: a lookup or an update matches the same
+    rows); a shorter list as it is. For lists of at most IN_LIST_MOST values."""
+    count = len(values)
+    out = list(values)
+    if count > 32:
+        size = min((s for s in _IN_LIST_SIZES if s >= count), default=count)
+        out.extend([out[-1]] * (size - count))
+    return out
+
+
+# SQLite binds at most 32,766 values per statement; lists are cut at 900 (claims.chunks).
+IN_LIST_MOST = 1024
+_IN_LIST_SIZES = (64, 128, 256, 512, IN_LIST_MOST)
 
 
 @functools.lru_cache(maxsize=256)
@@ -51,13 +91,11 @@ def run_values(
     tail: str = "",
     tail_params: Sequence[Any] = (),
 ) -> list[Any]:
-    """INSERT … VALUES (…), (…) … [tail]; returns the rows of a RETURNING tail, if any."""
+    """INSERT … VALUES (…), (…) … [tail], in statements of row_counts' sizes; returns the rows
+    of a RETURNING tail, if any."""
     if not rows:
         return []
-    sql = values_sql(placeholder(conn), head, len(rows[0]), len(rows), tail)
-    params = [value for row in rows for value in row]
-    params.extend(tail_params)
-    return raw_query(conn, sql, params)
+    return run_flat(conn, head, [v for row in rows for v in row], len(rows[0]), tail, tail_params)
 
 
 def run_flat(
@@ -69,14 +107,24 @@ def run_flat(
     tail_params: Sequence[Any] = (),
 ) -> list[Any]:
     """run_values with the rows' values given flat, row after row (as compiled code builds
-    them, without a tuple a row); `values` is extended with `tail_params`."""
+    them, without a tuple a row). `tail_params` follow each statement's values; the statements
+    run in row order, so ids a RETURNING tail gives back ascend with the rows."""
     if len(values) % columns:
         raise ValueError(f"{len(values)} values do not make rows of {columns}")
-    rows = len(values) // columns
-    if not rows:
-        return []
-    values.extend(tail_params)
-    return raw_query(conn, values_sql(placeholder(conn), head, columns, rows, tail), values)
+    counts = row_counts(len(values) // columns)
+    ph = placeholder(conn)
+    if len(counts) == 1:
+        values.extend(tail_params)
+        return raw_query(conn, values_sql(ph, head, columns, counts[0], tail), values)
+    returned: list[Any] = []
+    start = 0
+    for count in counts:
+        end = start + count * columns
+        part = values[start:end]
+        part.extend(tail_params)
+        returned.extend(raw_query(conn, values_sql(ph, head, columns, count, tail), part))
+        start = end
+    return returned
 
 
 def raw_query(conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:

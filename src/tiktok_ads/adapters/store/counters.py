@@ -41,7 +41,7 @@ def count_settled(conn: Connection, pks: Sequence[int]) -> None:
     counts: Counter[tuple[str, str, str]] = Counter()
     ph = bulk.placeholder(conn)
     for start in range(0, len(pks), 900):
-        chunk = list(pks[start : start + 900])
+        chunk = bulk.padded(pks[start : start + 900])
         sql = bulk.in_list_sql(
             ph, _SETTLED_SQL, len(chunk), "GROUP BY pixel_id, event_name, status"
         )

@@ -16,11 +16,11 @@ from tiktok_ads.domain import attribution
 from tiktok_ads.domain.attribution import ClickMemory
 from tiktok_ads.domain.events import DEDUP_WINDOW_SECONDS, IngestOutcome, NewEvent, Status
 
-# SQLite allows 32,766 bound parameters per statement; stay well below in multi-row inserts.
-_ROWS_PER_INSERT = 500
+# Identities looked up per statement (IN lists are padded to bulk's sizes).
+_LOOKUP_CHUNK = 500
 
 
-def _chunks(rows: Sequence[Any], size: int = _ROWS_PER_INSERT) -> list[Sequence[Any]]:
+def _chunks(rows: Sequence[Any], size: int = _LOOKUP_CHUNK) -> list[Sequence[Any]]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
@@ -41,14 +41,13 @@ class IngestWrites(StoreBase):
         if len(positions) < len(items):
             for i in set(range(len(items))).difference(positions):
                 outcomes[i] = _DUPLICATE
-        columns = len(event_rows.EVENT_COLUMNS)
-        for start in range(0, len(positions), _ROWS_PER_INSERT):
-            chunk = positions[start : start + _ROWS_PER_INSERT]
-            values = event_rows.event_values(items, chunk, now)
-            # One statement assigns ids in VALUES order (SQLite's single writer, PostgreSQL's
-            # sequence evaluated row by row), so sorted ids line up with the rows.
+        if positions:
+            values = event_rows.event_values(items, positions, now)
+            columns = len(event_rows.EVENT_COLUMNS)
+            # Each statement assigns ids in VALUES order (SQLite's single writer, PostgreSQL's
+            # sequence evaluated row by row) and they run in order, so sorted ids line up.
             returned = bulk.run_flat(conn, _INSERT_EVENTS, values, columns, "RETURNING id")
-            for i, pk in zip(chunk, sorted(int(r[0]) for r in returned), strict=True):
+            for i, pk in zip(positions, sorted(int(r[0]) for r in returned), strict=True):
                 outcomes[i] = IngestOutcome(pk, items[i].status)
         count_outcomes(conn, counts)
         return [o for o in outcomes if o is not None]
@@ -69,9 +68,8 @@ class IngestWrites(StoreBase):
             f"WHERE dedup_keys.expires_at <= {bulk.placeholder(conn)} "
             f"RETURNING pixel_id, event_name, event_id"
         )
-        for chunk in _chunks(list(first)):
-            values = event_rows.dedup_values(chunk, expires)
-            won.update(map(tuple, bulk.run_flat(conn, head, values, 4, tail, (now,))))
+        values = event_rows.dedup_values(list(first), expires)
+        won.update(map(tuple, bulk.run_flat(conn, head, values, 4, tail, (now,))))
         return {first[key] for key in won}
 
     def _attribute(
@@ -82,14 +80,14 @@ class IngestWrites(StoreBase):
         cutoff = now - window_s
         recalled: dict[str, ClickMemory] = {}
         ph = bulk.placeholder(conn)
-        for chunk in _chunks(sorted(attribution.identities_to_recall(items))):
+        for identities in _chunks(sorted(attribution.identities_to_recall(items))):
+            chunk = bulk.padded(identities)
             sql = bulk.in_list_sql(ph, _RECALL_SQL.format(ph=ph), len(chunk))
             for identity, *fields in bulk.raw_query(conn, sql, [cutoff, cutoff, *chunk]):
                 recalled[identity] = ClickMemory(*fields)
         changed = attribution.attribute(items, recalled, now, cutoff)
         rows = [(h, m.ttclid, m.ttclid_at, m.ttp, m.ttp_at) for h, m in sorted(changed.items())]
-        for chunk in _chunks(rows):
-            bulk.run_values(conn, _REMEMBER_HEAD, chunk, _REMEMBER_TAIL)
+        bulk.run_values(conn, _REMEMBER_HEAD, rows, _REMEMBER_TAIL)
 
 
 _RECALL_SQL = (

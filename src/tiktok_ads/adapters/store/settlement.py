@@ -97,7 +97,8 @@ _UNCOUNT_ATTEMPT = object()  # `attempts = attempts - 1`: a held batch's attempt
 def _final_among(conn: Connection, pks: Sequence[int]) -> list[int]:
     found: list[int] = []
     ph = bulk.placeholder(conn)
-    for chunk in chunks(list(pks)):
+    for some in chunks(list(pks)):
+        chunk = bulk.padded(some)
         sql = bulk.in_list_sql(ph, _FINAL_AMONG, len(chunk))
         found.extend(int(pk) for (pk,) in bulk.raw_query(conn, sql, chunk))
     return found
@@ -114,7 +115,8 @@ def _update(conn: Connection, pks: Sequence[int], **values: Any) -> None:
     )
     params = [values[name] for name in names if values[name] is not _UNCOUNT_ATTEMPT]
     head = f"UPDATE events SET {sets} WHERE id IN"
-    for chunk in chunks(list(pks)):
+    for some in chunks(list(pks)):
+        chunk = bulk.padded(some)
         bulk.raw_query(conn, bulk.in_list_sql(ph, head, len(chunk)), [*params, *chunk])
 
 
