@@ -64,6 +64,14 @@ BENCHES = (
         1800,
         compares=True,
     ),
+    Bench(
+        "group_sizes",
+        "bench.bench_group_sizes",
+        ("--runs", "1", "--events", "20000"),
+        900,
+        profiles=False,
+        compares=True,
+    ),
     Bench("drain", "bench.bench_drain", ("--events", "20000", "--runs", "1"), 1800),
     Bench("worker_rss", "bench.bench_worker_rss", ("--events", "50000", "--runs", "1"), 5400),
     Bench(
