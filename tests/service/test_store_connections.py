@@ -85,3 +85,19 @@ async def test_closing_the_store_closes_the_kept_connections(tmp_path: Any) -> N
     assert kept, "SQLite keeps its connections between transactions"
     await store.close()
     assert all(conn.closed for conn in kept)
+
+
+async def test_readers_keep_a_small_page_cache_and_the_writer_a_larger_one(tmp_path: Any) -> None:
+    """A reader's cache is emptied by every commit of another connection (WAL): 256 KiB each;
+    the writer's, which its own commits keep, 2 MB."""
+    store = SqlStore(f"sqlite:///{tmp_path}/cache.db")
+    await store.migrate()
+
+    def cache_kib(conn: Connection) -> int:
+        return -int(conn.execute(text("PRAGMA cache_size")).scalar_one())
+
+    try:
+        assert 2000 == await store._write_tx(cache_kib)
+        assert {256} == set(await asyncio.gather(*(store._read_tx(cache_kib) for _ in range(4))))
+    finally:
+        await store.close()
