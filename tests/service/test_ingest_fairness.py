@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
+import pytest
 from tests.service.conftest import SEED_EVENT, ServiceFactory
 
 from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.domain.connections import ConnectionRow
 from tiktok_ads.domain.events import IngestOutcome, NewEvent
+from tiktok_ads.entrypoints.api import routes_events
 from tiktok_ads.services.ingest import Refused
 
 
@@ -108,3 +111,39 @@ async def test_an_unknown_pixel_is_looked_up_once_a_batch(make_service: ServiceF
     assert all(isinstance(o, Refused) and o.errors.code == 40001 for o in outcomes)
     assert len(outcomes) == 1000
     assert Lookups.pixels == ["NOSUCHPIXEL"]
+
+
+async def test_a_large_body_is_parsed_in_its_turn_and_a_small_one_at_once(
+    make_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a large batch holds the turn, another large body waits as bytes (its parsed JSON
+    is several times larger); a small batch does not wait. Rejected events still name their
+    event_id as sent."""
+    service = await make_service(run_dispatcher=False)
+    ingest = service.container.ingest
+    parsed: list[int] = []
+    real_parse = routes_events.parse_json
+
+    def parse_json(body: bytes) -> Any:
+        parsed.append(len(body))
+        return real_parse(body)
+
+    monkeypatch.setattr(routes_events, "parse_json", parse_json)
+    large = [{**SEED_EVENT, "event_id": f"big-{i}"} for i in range(300)]
+    large[7] = {**SEED_EVENT, "event_id": 1234, "event_type": ""}  # refused: no event type
+    small = [{**SEED_EVENT, "event_id": "small-1"}]
+    async with ingest.turn(True):
+        waiting = asyncio.create_task(service.post("/events/batch", {"events": large}))
+        answered = await service.post("/events/batch", {"events": small})
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+        assert not waiting.done()
+        assert 200 == answered.status_code and answered.json()["accepted"] == 1
+        assert len(parsed) == 1  # the small body only
+    response = await waiting
+    assert 200 == response.status_code, response.text
+    body = response.json()
+    assert (299, 1) == (body["accepted"], body["rejected"])
+    refused = body["results"][7]
+    assert ("rejected", "1234", 7) == (refused["status"], refused["event_id"], refused["index"])
+    assert len(parsed) == 2 and parsed[1] > 64 * 1024

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -55,8 +55,9 @@ class Refused:
 
 
 @dataclass(slots=True)
-class _Batch:
-    """What `submit_many` gathers while a batch is prepared."""
+class PreparedBatch:
+    """A batch prepared (prepare_many), not yet committed: `results` has a Refused for each
+    refused event and None where an admitted one's outcome will go (`slots`)."""
 
     now: float  # read once, when the batch arrived
     pixels: frozenset[str] | None
@@ -136,30 +137,50 @@ class IngestService:
     ) -> list[Accepted | Refused]:
         """Many events in one commit; each invalid one (or one for another pixel than
         `pixels`) is refused on its own."""
-        results: list[Accepted | Refused | None] = []
-        items: list[NewEvent] = []
-        warnings_of: list[tuple[FieldError, ...]] = []
-        slots: list[int] = []
-        batch = _Batch(self._clock.now(), pixels, results, items, warnings_of, slots, {})
-        if len(raws) <= _YIELD_EVERY:
-            await self._prepare_all(raws, batch)
-        else:
-            # One large batch at a time, in arrival order: interleaved, the batches in hand all
-            # finished preparing together and then all waited for one commit, the event loop
-            # idle meanwhile (and the writer idle while they were prepared). In turn, each goes
-            # to the writer as soon as it is ready and the next is prepared while it commits.
-            async with self._preparing:
-                for start in range(0, len(raws), _YIELD_EVERY):
-                    if start:
-                        # Let the loop run between slices (other requests, delivery): 1,000
-                        # events are ~10 ms of CPU.
-                        await asyncio.sleep(0)
-                    await self._prepare_all(raws[start : start + _YIELD_EVERY], batch)
+        async with self.turn(len(raws) > _YIELD_EVERY):
+            batch = await self.prepare_many(raws, pixels)
+        return await self.commit_many(batch)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, large: bool) -> AsyncIterator[None]:
+        """Wait for a large batch's turn to be read and prepared (a small one goes at once).
+
+        One large batch at a time, in arrival order: interleaved, the batches in hand all
+        finished preparing together and then all waited for one commit, the event loop idle
+        meanwhile (and the writer idle while they were prepared). In turn, each goes to the
+        writer as soon as it is ready and the next is prepared while it commits. A caller that
+        parses the body in its turn also holds one batch's parsed JSON at a time, not all.
+        """
+        if not large:
+            yield
+            return
+        async with self._preparing:
+            yield
+
+    async def prepare_many(
+        self, raws: Sequence[object], pixels: frozenset[str] | None = None
+    ) -> PreparedBatch:
+        """Validate, hash and admit each event of a batch (in slices of 100 with a turn of the
+        event loop between); the batch keeps none of `raws`."""
+        batch = PreparedBatch(self._clock.now(), pixels, [], [], [], [], {})
+        for start in range(0, len(raws), _YIELD_EVERY):
+            if start:
+                # Let the loop run between slices (other requests, delivery): 1,000 events
+                # are ~10 ms of CPU.
+                await asyncio.sleep(0)
+            await self._prepare_all(raws[start : start + _YIELD_EVERY], batch)
+        return batch
+
+    async def commit_many(self, batch: PreparedBatch) -> list[Accepted | Refused]:
+        """Store a prepared batch's admitted events in one group commit; the outcome of each
+        event of the batch, in order."""
+        results = batch.results
+        items = batch.items
         counts: Counter[tuple[str, str, str]] = Counter()
         if items:
             outcomes = await self._commit(items)
             for slot, item, outcome, warnings in zip(
-                slots, items, outcomes, warnings_of, strict=True
+                batch.slots, items, outcomes, batch.warnings_of, strict=True
             ):
                 results[slot] = _accepted(item, outcome, warnings)
                 counts[(item.pixel_id, item.event_name, outcome.status)] += 1
@@ -172,7 +193,7 @@ class IngestService:
                 self._metrics.events_received(*labels, n=n)
         return [r for r in results if r is not None]
 
-    async def _prepare_all(self, raws: Sequence[object], batch: _Batch) -> None:
+    async def _prepare_all(self, raws: Sequence[object], batch: PreparedBatch) -> None:
         """Prepare `raws`, appending to the lists of `batch` (a slot per accepted one)."""
         for raw in raws:
             # Not `await self._prepare(...)`: a coroutine per event showed in profiles.

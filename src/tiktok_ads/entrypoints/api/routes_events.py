@@ -7,7 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from tiktok_ads.entrypoints.api import schemas
-from tiktok_ads.entrypoints.api.deps import authorize, container, read_json, require
+from tiktok_ads.entrypoints.api.deps import (
+    authorize,
+    container,
+    parse_json,
+    read_body,
+    read_json,
+    require,
+)
 from tiktok_ads.entrypoints.api.errors import ApiError
 from tiktok_ads.entrypoints.api.params import (
     BeforeIdQuery,
@@ -151,31 +158,28 @@ async def _wait_for_verdict(request: Request, pk: int, wait: float) -> dict[str,
 )
 async def post_batch(request: Request) -> JsonResponse:
     pixels = (await authorize(request, "events")).pixels
-    raw = await read_json(request)
-    events = raw.get("events") if isinstance(raw, dict) else None
-    if not isinstance(events, list) or not events:
-        raise ApiError(
-            422,
-            40002,
-            "events: must be a list of 1 to 1,000 events",
-            [FieldError("events", "must be a non-empty list")],
-        )
-    if len(events) > MAX_BATCH:
-        raise ApiError(
-            413,
-            40002,
-            f"events: {len(events)} events; at most {MAX_BATCH} per batch",
-            [FieldError("events", f"at most {MAX_BATCH} events")],
-        )
-    outcomes = await container(request).ingest.submit_many(events, pixels)
+    body = await read_body(request)
+    ingest = container(request).ingest
+    # A large body is parsed in its turn (IngestService.turn): of the batches that arrived
+    # together, one is held as parsed JSON (several MB) at a time, the others as their bytes.
+    async with ingest.turn(len(body) > _LARGE_BODY):
+        events = _batch_events(parse_json(body))
+        del body
+        prepared = await ingest.prepare_many(events, pixels)
+        refused_ids = {
+            index: _raw_event_id(events[index])
+            for index, result in enumerate(prepared.results)
+            if isinstance(result, Refused)
+        }
+        del events  # the parsed JSON goes before the commit is waited for
+    outcomes = await ingest.commit_many(prepared)
     results: list[dict[str, Any]] = []
     for index, outcome in enumerate(outcomes):
         if isinstance(outcome, Refused):
-            raw_id = events[index].get("event_id") if isinstance(events[index], dict) else None
             results.append(
                 {
                     "index": index,
-                    "event_id": str(raw_id) if isinstance(raw_id, str | int) else None,
+                    "event_id": refused_ids[index],
                     "status": "rejected",
                     "code": outcome.errors.code,
                     "errors": [e.as_dict() for e in outcome.errors.errors],
@@ -194,13 +198,43 @@ async def post_batch(request: Request) -> JsonResponse:
                 result["warnings"] = [warning.as_dict() for warning in outcome.warnings]
             results.append(result)
     rejected = sum(1 for r in results if r["status"] == "rejected")
-    body = {
+    answer = {
         "success": rejected == 0,
         "accepted": len(results) - rejected,
         "rejected": rejected,
         "results": results,
     }
-    return JsonResponse(body, status_code=200)
+    return JsonResponse(answer, status_code=200)
+
+
+# Bodies above this many bytes (about 100 events) wait for their turn before being parsed.
+_LARGE_BODY = 64 * 1024
+
+
+def _batch_events(raw: Any) -> list[Any]:
+    """The `events` list of a batch body, or the 422/413 saying what is wrong with it."""
+    events = raw.get("events") if isinstance(raw, dict) else None
+    if not isinstance(events, list) or not events:
+        raise ApiError(
+            422,
+            40002,
+            "events: must be a list of 1 to 1,000 events",
+            [FieldError("events", "must be a non-empty list")],
+        )
+    if len(events) > MAX_BATCH:
+        raise ApiError(
+            413,
+            40002,
+            f"events: {len(events)} events; at most {MAX_BATCH} per batch",
+            [FieldError("events", f"at most {MAX_BATCH} events")],
+        )
+    return events
+
+
+def _raw_event_id(raw: Any) -> str | None:
+    """A refused event's event_id as sent, when it is a string or a number."""
+    event_id = raw.get("event_id") if isinstance(raw, dict) else None
+    return str(event_id) if isinstance(event_id, str | int) else None
 
 
 @router.get("/events", summary="Recent events, newest first (status=failed: the error log)")
