@@ -88,6 +88,8 @@ def bench(args: argparse.Namespace) -> None:
 
 
 async def child(total: int, seed: int) -> dict[str, float]:
+    import sqlite3 as driver
+
     from tiktok_ads.adapters.store import SqlStore
     from tiktok_ads.domain.delivery import Outcome
     from tiktok_ads.domain.events import NewEvent
@@ -95,6 +97,9 @@ async def child(total: int, seed: int) -> dict[str, float]:
     sqlite = ctypes.CDLL("libsqlite3.so.0")
     sqlite.sqlite3_memory_used.restype = ctypes.c_int64
     sqlite.sqlite3_memory_highwater.restype = ctypes.c_int64
+    sqlite.sqlite3_libversion.restype = ctypes.c_char_p
+    # Only the library Python's driver uses tells its memory (not a statically linked one).
+    shared = sqlite.sqlite3_libversion().decode() == driver.sqlite_version
     rng = random.Random(seed)
     now = time.time()
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,8 +143,8 @@ async def child(total: int, seed: int) -> dict[str, float]:
     return {
         "ingest": total / ingest_s,
         "settle": settled / settle_s,
-        "sqlite_mb": sqlite.sqlite3_memory_used() / 1e6,
-        "sqlite_peak_mb": sqlite.sqlite3_memory_highwater(0) / 1e6,
+        "sqlite_mb": sqlite.sqlite3_memory_used() / 1e6 if shared else float("nan"),
+        "sqlite_peak_mb": sqlite.sqlite3_memory_highwater(0) / 1e6 if shared else float("nan"),
         "rss_peak_mb": hwm_mb,
     }
 

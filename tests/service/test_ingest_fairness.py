@@ -4,16 +4,20 @@ turns while it is checked and hashed, not only once it waits for the store."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from tests.service.conftest import SEED_EVENT, ServiceFactory
+from tests.service.conftest import AUTH, SEED_EVENT, ServiceFactory
 
+from tiktok_ads.adapters.clock import FrozenClock
 from tiktok_ads.adapters.store import SqlStore
 from tiktok_ads.domain.connections import ConnectionRow
 from tiktok_ads.domain.events import IngestOutcome, NewEvent
 from tiktok_ads.entrypoints.api import routes_events
+from tiktok_ads.entrypoints.api.app import PREFIX
 from tiktok_ads.services.ingest import Refused
 
 
@@ -116,10 +120,12 @@ async def test_an_unknown_pixel_is_looked_up_once_a_batch(make_service: ServiceF
 async def test_a_large_body_is_parsed_in_its_turn_and_a_small_one_at_once(
     make_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """While a large batch holds the turn, another large body waits as bytes (its parsed JSON
-    is several times larger); a small batch does not wait. Rejected events still name their
-    event_id as sent."""
-    service = await make_service(run_dispatcher=False)
+    """While a batch holds the turn, a large body waits as bytes (its parsed JSON is several
+    times larger), and so does a compact body of many events; a small batch does not wait. The
+    events that waited keep the time they arrived; rejected events still name their event_id
+    as sent."""
+    clock = FrozenClock(time.time())
+    service = await make_service(run_dispatcher=False, clock=clock)
     ingest = service.container.ingest
     parsed: list[int] = []
     real_parse = routes_events.parse_json
@@ -131,19 +137,61 @@ async def test_a_large_body_is_parsed_in_its_turn_and_a_small_one_at_once(
     monkeypatch.setattr(routes_events, "parse_json", parse_json)
     large = [{**SEED_EVENT, "event_id": f"big-{i}"} for i in range(300)]
     large[7] = {**SEED_EVENT, "event_id": 1234, "event_type": ""}  # refused: no event type
+    assert "event_time" not in SEED_EVENT  # each event takes the time it arrived
+    compact = [{"event_type": "ViewContent", "event_id": f"c-{i}"} for i in range(150)]
     small = [{**SEED_EVENT, "event_id": "small-1"}]
     async with ingest.turn(True):
         waiting = asyncio.create_task(service.post("/events/batch", {"events": large}))
-        answered = await service.post("/events/batch", {"events": small})
+        many = asyncio.create_task(service.post("/events/batch", {"events": compact}))
+        answered = await asyncio.wait_for(service.post("/events/batch", {"events": small}), 10)
+        assert 200 == answered.status_code and answered.json()["accepted"] == 1
+        clock.advance(120)  # the queue was long
         for _ in range(20):
             await asyncio.sleep(0.01)
-        assert not waiting.done()
-        assert 200 == answered.status_code and answered.json()["accepted"] == 1
-        assert len(parsed) == 1  # the small body only
-    response = await waiting
+        assert not waiting.done() and not many.done()
+        assert 64 * 1024 not in parsed and all(n < 64 * 1024 for n in parsed)  # not the large
+    response, compact_answer = await asyncio.wait_for(asyncio.gather(waiting, many), 30)
     assert 200 == response.status_code, response.text
+    assert 150 == compact_answer.json()["accepted"]
     body = response.json()
     assert (299, 1) == (body["accepted"], body["rejected"])
     refused = body["results"][7]
     assert ("rejected", "1234", 7) == (refused["status"], refused["event_id"], refused["index"])
-    assert len(parsed) == 2 and parsed[1] > 64 * 1024
+    assert len(parsed) == 3 and max(parsed) > 64 * 1024
+    stored = await service.container.store.get_event("big-9")
+    assert stored is not None
+    assert int(clock.now() - 120) == stored["event_time"]
+
+
+async def test_the_turn_is_given_back_after_a_refused_or_abandoned_batch(
+    make_service: ServiceFactory,
+) -> None:
+    """A large body that is not JSON, one whose caller went away while it waited, and one
+    that was cancelled while being prepared: the next large batch still gets its turn."""
+    service = await make_service(run_dispatcher=False)
+    ingest = service.container.ingest
+    events = [{**SEED_EVENT, "event_id": f"t-{i}"} for i in range(300)]
+    bad = await asyncio.wait_for(
+        service.http.post(
+            PREFIX + "/events/batch",
+            content=b'{"events": [' + b" " * 70_000 + b"oops",
+            headers={**AUTH, "Content-Type": "application/json"},
+        ),
+        10,
+    )
+    assert 422 == bad.status_code
+    async with ingest.turn(True):
+        gone = asyncio.create_task(service.post("/events/batch", {"events": events}))
+        await asyncio.sleep(0.05)
+        gone.cancel()
+    cut = asyncio.create_task(service.post("/events/batch", {"events": events}))
+    for _ in range(200):  # cancelled once it holds the turn, while preparing
+        await asyncio.sleep(0)
+        if ingest._preparing.locked():
+            break
+    cut.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await cut
+    again = [{**event, "event_id": "n" + event["event_id"]} for event in events]
+    answered = await asyncio.wait_for(service.post("/events/batch", {"events": again}), 10)
+    assert 200 == answered.status_code and answered.json()["accepted"] == 300

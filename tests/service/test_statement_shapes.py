@@ -104,10 +104,18 @@ async def test_group_commits_of_any_size_store_every_event_in_few_shapes(
 
 
 async def test_settling_batches_of_any_size_updates_exactly_their_events(
-    store: SqlStore,
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """IN lists are padded with repeats of their last id: a settle of 33..999 events changes
-    those events and no other."""
+    those events and no other, counts each once, and its lists come in bulk's sizes only."""
+    lists: list[int] = []
+    real = bulk.in_list_sql
+
+    def recording(placeholder: str, head: str, count: int, tail: str = "") -> str:
+        lists.append(count)
+        return real(placeholder, head, count, tail)
+
+    monkeypatch.setattr(bulk, "in_list_sql", recording)
     await connect(store)
     total = 0
     for size in (33, 65, 300, 513, 999):
@@ -129,3 +137,5 @@ async def test_settling_batches_of_any_size_updates_exactly_their_events(
         stats = await store.stats()
         assert len(delivered) == stats["by_status"]["delivered"]
     assert total == len(delivered)
+    assert lists and all(n <= 32 or n in {64, 128, 256, 512, bulk.IN_LIST_MOST} for n in lists)
+    assert {1024, 128} <= set(lists)  # 999 ids: 900 and 99, padded

@@ -28,6 +28,8 @@ from tiktok_ads.services.ports import Clock, EventLog, IngestMetrics
 
 _MAX_GROUP = 4000
 _YIELD_EVERY = 100  # events prepared between two turns of the event loop
+# Batches of more events than this are prepared one at a time (IngestService.turn).
+IN_TURN_ABOVE = _YIELD_EVERY
 _QUEUED = Status.QUEUED.value
 
 
@@ -137,13 +139,15 @@ class IngestService:
     ) -> list[Accepted | Refused]:
         """Many events in one commit; each invalid one (or one for another pixel than
         `pixels`) is refused on its own."""
-        async with self.turn(len(raws) > _YIELD_EVERY):
-            batch = await self.prepare_many(raws, pixels)
+        async with self.turn(len(raws) > IN_TURN_ABOVE) as arrived:
+            batch = await self.prepare_many(raws, pixels, arrived)
         return await self.commit_many(batch)
 
     @contextlib.asynccontextmanager
-    async def turn(self, large: bool) -> AsyncIterator[None]:
-        """Wait for a large batch's turn to be read and prepared (a small one goes at once).
+    async def turn(self, large: bool) -> AsyncIterator[float]:
+        """Wait for a large batch's turn to be read and prepared (a small one goes at once);
+        gives the time the batch arrived, read before the wait (its events' checks and default
+        event_time are of that moment, not of the end of the queue).
 
         One large batch at a time, in arrival order: interleaved, the batches in hand all
         finished preparing together and then all waited for one commit, the event loop idle
@@ -151,18 +155,19 @@ class IngestService:
         writer as soon as it is ready and the next is prepared while it commits. A caller that
         parses the body in its turn also holds one batch's parsed JSON at a time, not all.
         """
+        arrived = self._clock.now()
         if not large:
-            yield
+            yield arrived
             return
         async with self._preparing:
-            yield
+            yield arrived
 
     async def prepare_many(
-        self, raws: Sequence[object], pixels: frozenset[str] | None = None
+        self, raws: Sequence[object], pixels: frozenset[str] | None, arrived: float
     ) -> PreparedBatch:
-        """Validate, hash and admit each event of a batch (in slices of 100 with a turn of the
-        event loop between); the batch keeps none of `raws`."""
-        batch = PreparedBatch(self._clock.now(), pixels, [], [], [], [], {})
+        """Validate, hash and admit each event of a batch that arrived at `arrived` (in slices
+        of 100 with a turn of the event loop between); the batch keeps none of `raws`."""
+        batch = PreparedBatch(arrived, pixels, [], [], [], [], {})
         for start in range(0, len(raws), _YIELD_EVERY):
             if start:
                 # Let the loop run between slices (other requests, delivery): 1,000 events

@@ -8,7 +8,8 @@ events: ~5 ms, against ~1.5 ms to run it compiled) and each connection keeps its
 compiled, the big ones ~0.75 MB each. A group commit of any size used to end with a statement
 of its own size: compiled anew nearly every time, and a long-running server's memory filled
 with them. Rows now go in statements of STATEMENT_ROWS sizes (up to 31 rows exactly) and
-`IN (…)` lists are padded to one of them, so a writer sees a few dozen statements in all.
+`IN (…)` lists are padded to a few sizes: at most ~36 shapes of each statement, the big ones
+(the costly ones) the same at every commit.
 """
 
 from __future__ import annotations

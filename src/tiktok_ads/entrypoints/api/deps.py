@@ -70,7 +70,8 @@ async def read_body(request: Request) -> bytes:
         size += len(chunk)
         if size > cap:
             raise _too_large(cap)
-        chunks.append(chunk)
+        if chunk:  # the stream ends with an empty one
+            chunks.append(chunk)
     body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if not body:
         raise ApiError(

@@ -25,7 +25,7 @@ from tiktok_ads.entrypoints.api.params import (
 from tiktok_ads.entrypoints.api.responses import JsonResponse
 from tiktok_ads.errors import FieldError
 from tiktok_ads.services.api_keys import Principal
-from tiktok_ads.services.ingest import Accepted, Refused
+from tiktok_ads.services.ingest import IN_TURN_ABOVE, Accepted, Refused
 from tiktok_ads.services.queries import event_view
 from tiktok_ads.services.verdicts import TooManyWaiters
 
@@ -162,16 +162,20 @@ async def post_batch(request: Request) -> JsonResponse:
     ingest = container(request).ingest
     # A large body is parsed in its turn (IngestService.turn): of the batches that arrived
     # together, one is held as parsed JSON (several MB) at a time, the others as their bytes.
-    async with ingest.turn(len(body) > _LARGE_BODY):
-        events = _batch_events(parse_json(body))
-        del body
-        prepared = await ingest.prepare_many(events, pixels)
+    # A small body is parsed at once, and waits for the turn if it holds many events.
+    events: list[Any] | None = None
+    if len(body) <= _LARGE_BODY:
+        events, body = _batch_events(parse_json(body)), b""
+    async with ingest.turn(events is None or len(events) > IN_TURN_ABOVE) as arrived:
+        if events is None:
+            events, body = _batch_events(parse_json(body)), b""
+        prepared = await ingest.prepare_many(events, pixels, arrived)
         refused_ids = {
             index: _raw_event_id(events[index])
             for index, result in enumerate(prepared.results)
             if isinstance(result, Refused)
         }
-        del events  # the parsed JSON goes before the commit is waited for
+        events = None  # the parsed JSON goes before the commit is waited for
     outcomes = await ingest.commit_many(prepared)
     results: list[dict[str, Any]] = []
     for index, outcome in enumerate(outcomes):
