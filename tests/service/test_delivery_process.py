@@ -180,10 +180,14 @@ def test_a_delivery_process_with_sandbox_or_workers_is_a_usage_error() -> None:
         assert b"--delivery-process yes is for one serve" in result.stderr
 
 
+@pytest.mark.parametrize("after_ms", [0, 3, 10, 30, 60, 120, 250])
 def test_sigterm_while_starting_stops_it(
-    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]], after_ms: int
 ) -> None:
-    """A SIGTERM before the API serves ends serve (and its child), rather than being lost."""
+    """A SIGTERM before the API serves ends serve and its child, promptly, rather than being
+    lost: sent at several moments after the fork (the parent releasing the child, the child
+    importing and building its worker). Lost, it left the child delivering and serve waiting
+    for it at exit, in about one start in four."""
     port = free_port()
     env = service_env(tmp_path / "early.db", "http://127.0.0.1:9", pixel=PIXEL, key=KEY)
     cmd = [str(BIN), "serve", "--port", str(port), "--delivery-process", "yes"]
@@ -192,10 +196,12 @@ def test_sigterm_while_starting_stops_it(
     deadline = time.monotonic() + 30
     # Forked: handlers are next. (The schema is made first, by a child of another command line.)
     while not _forked(serve.pid) and time.monotonic() < deadline:
-        time.sleep(0.01)
+        time.sleep(0.002)
     (child,) = _forked(serve.pid)
+    time.sleep(after_ms / 1000)
     serve.send_signal(signal.SIGTERM)
-    assert 0 == serve.wait(timeout=60)
+    # Well inside the child's grace period (STOP_GRACE_S): stopped, not killed after waiting.
+    assert 0 == serve.wait(timeout=20)
     assert not _alive(child)
 
 
@@ -210,3 +216,32 @@ def test_a_child_told_to_stop_is_not_started_again(split: Split) -> None:
     assert [] == [pid for pid in _children(split.serve.pid) if _alive(pid)]
     split.serve.send_signal(signal.SIGTERM)
     assert 0 == split.serve.wait(timeout=60)
+
+
+def test_a_stop_asked_while_the_worker_starts_is_kept(tmp_path: Path) -> None:
+    """A SIGTERM noted before the event loop runs (the child's start-up: imports, building the
+    worker) stops the worker as soon as it has started, in order, instead of being lost."""
+    script = (
+        "import asyncio, os, signal, sys\n"
+        "from tiktok_ads.config import Settings\n"
+        "from tiktok_ads.entrypoints import delivery_process as dp\n"
+        "from tiktok_ads.entrypoints.schema import upgrade\n"
+        "asyncio.run(upgrade(os.environ['DATABASE_URL']))\n"
+        "asked = dp._keep_stop_requests()\n"
+        "os.kill(os.getpid(), signal.SIGTERM)  # noted, not raised\n"
+        "import tiktok_ads.bootstrap\n"
+        "assert asked.is_set()\n"
+        "dp.run_delivery(Settings(), asked)\n"
+        "print('stopped in order')\n"
+    )
+    env = service_env(tmp_path / "asked.db", "http://127.0.0.1:9", pixel=PIXEL, key=KEY)
+    env["TIKTOK_ADS_SECRET_KEY"] = "test-secret"
+    out = subprocess.run(
+        [str(BIN.with_name("python")), "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert 0 == out.returncode, out.stderr[-2000:]
+    assert "stopped in order" == out.stdout.strip()

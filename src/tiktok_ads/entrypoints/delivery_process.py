@@ -59,18 +59,21 @@ def wanted(choice: Choice) -> bool:
     return choice == "yes"
 
 
-def run_delivery(settings: Settings) -> None:
+def run_delivery(settings: Settings, asked_to_stop: threading.Event | None = None) -> None:
     """Deliver queued events until SIGTERM or SIGINT (the body of `tiktok-ads worker`)."""
     from tiktok_ads.bootstrap import build
     from tiktok_ads.entrypoints.collector import tune_for_server
 
+    asked = _keep_stop_requests() if asked_to_stop is None else asked_to_stop
     container = build(settings)
 
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in _STOP_SIGNALS:
             loop.add_signal_handler(sig, stop.set)
+        if asked.is_set():  # asked while starting: start, then stop in order at once
+            stop.set()
         await container.start(run_dispatcher=True)
         tune_for_server()
         await stop.wait()
@@ -88,9 +91,24 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(0)
 
 
+def _keep_stop_requests() -> threading.Event:
+    """Note SIGTERM and SIGINT until the event loop takes them over (run_delivery).
+
+    Not by raising from the handler: raised while a module is being imported, the exception
+    can land in a callback, where Python reports and ignores it, and the stop was lost (a
+    child forked with the parent's handler kept delivering after its SIGTERM)."""
+    asked = threading.Event()
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, lambda _signum, _frame: asked.set())
+    return asked
+
+
 def _child(ready: Event | None, parent_pid: int, log_level: str) -> None:
     from tiktok_ads.entrypoints.collector import limit_malloc_arenas
 
+    asked = _keep_stop_requests()  # before anything else: the parent's handlers came along
+    # Forked while the parent held these signals back (beside_the_api): take them again.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     # A group of its own: a terminal's Ctrl-C reaches the parent, which stops the child in
     # order (in-flight batches first), instead of both at once.
     os.setpgrp()
@@ -100,8 +118,8 @@ def _child(ready: Event | None, parent_pid: int, log_level: str) -> None:
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     if ready is not None:  # the first child waits for the database; a restarted one need not
-        ready.wait()
-    run_delivery(Settings())
+        ready.wait()  # stop() sets it too
+    run_delivery(Settings(), asked)
 
 
 class DeliveryProcess:
@@ -123,20 +141,23 @@ class DeliveryProcess:
     def release(self) -> None:
         """The database is migrated and the key made: the child may start delivering."""
         self._ready.set()
-        self._watcher = threading.Thread(target=self._watch, name="delivery-watch", daemon=True)
-        self._watcher.start()
+        watcher = threading.Thread(target=self._watch, name="delivery-watch", daemon=True)
+        watcher.start()
+        self._watcher = watcher  # only once started: stop() joins it
 
     def _start(self, context: BaseContext, ready: Event | None) -> BaseProcess:
-        process = context.Process(  # type: ignore[attr-defined]
+        process: BaseProcess = context.Process(  # type: ignore[attr-defined]
             target=_child,
             args=(ready, os.getpid(), self._log_level),
             name="tiktok-ads-delivery",
             daemon=False,
         )
+        # Known before it starts: whatever interrupts the start, stop() finds the child.
+        self._process = process
         process.start()
         if process.pid is not None:
             self.pids.append(process.pid)
-        return process  # type: ignore[no-any-return]
+        return process
 
     def _watch(self) -> None:
         """Start the child again when it died (a crash, the OOM killer), waiting longer after
@@ -166,7 +187,7 @@ class DeliveryProcess:
         if self._watcher is not None:
             self._watcher.join()
         process = self._process
-        if process is None:
+        if process is None or process.pid is None:  # never forked
             return
         self._ready.set()  # a child still waiting must not wait forever
         if process.is_alive() and process.pid is not None:
@@ -196,12 +217,19 @@ def beside_the_api(settings: Settings, log_level: str) -> Iterator[DeliveryProce
         # From here until uvicorn takes the signals over (and after: it raises the one that
         # stopped it again), SIGTERM and SIGINT end this process in order, by SystemExit: the
         # child is stopped below (it keeps its own handlers once it runs).
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in _STOP_SIGNALS:
             signal.signal(sig, _exit_in_order)
-        child.fork()
-        # The key file is made once here: the child only reads it (`serve` has migrated).
-        load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path())
-        child.release()
+        # Held back while the child is forked and released: a stop arriving midway (inside
+        # `Process.start`, or `Thread.start`) left the parent without a handle on its child,
+        # which then kept running and held the parent's exit. It is taken right after.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            child.fork()
+            # The key file is made once here: the child only reads it (`serve` has migrated).
+            load_or_create_secret(settings.tiktok_ads_secret_key, settings.sqlite_path())
+            child.release()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         yield child
     finally:
         try:
@@ -213,6 +241,9 @@ def beside_the_api(settings: Settings, log_level: str) -> Iterator[DeliveryProce
                 mark_process_dead(pid, metrics_dir)  # type: ignore[no-untyped-call]
             os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def _exit_in_order(signum: int, _frame: object) -> None:
