@@ -99,15 +99,7 @@ def test_a_server_migrates_apart_and_never_loads_alembic(tmp_path: Path) -> None
     )
     assert 0 == done.returncode, done.stderr
     assert "[]" == done.stdout.strip()
-
-    async def current() -> bool:
-        store = SqlStore(url)
-        try:
-            return await store.schema_is_current()
-        finally:
-            await store.close()
-
-    assert asyncio.run(current())
+    assert _schema_is_current(url)
 
 
 def test_a_failed_migration_apart_is_a_clear_error(tmp_path: Path) -> None:
@@ -162,6 +154,10 @@ def test_serve_and_worker_never_load_alembic(tmp_path: Path, command: list[str])
 
 
 def _started(proc: subprocess.Popen[bytes], url: str) -> bool:
+    return proc.poll() is None and _schema_is_current(url)
+
+
+def _schema_is_current(url: str) -> bool:
     async def current() -> bool:
         store = SqlStore(url)
         try:
@@ -169,4 +165,4 @@ def _started(proc: subprocess.Popen[bytes], url: str) -> bool:
         finally:
             await store.close()
 
-    return proc.poll() is None and asyncio.run(current())
+    return asyncio.run(current())

@@ -41,9 +41,9 @@ def row_counts(rows: int) -> list[int]:
 
 
 def padded(values: Sequence[Any]) -> list[Any]:
-    """An `IN (…)` list of more than 32 values, padded to a size of STATEMENT_ROWS or a power
-    of two by repeating its last value (the same set: a lookup or an update matches the same
-    rows); a shorter list as it is. For lists of at most IN_LIST_MOST values."""
+    """An `IN (…)` list of more than 32 values, padded to 64, 128, 256, 512 or 1,024 values by
+    repeating its last value (the same set: a lookup or an update matches the same rows); a
+    shorter list as it is. For lists of at most IN_LIST_MOST values."""
     count = len(values)
     out = list(values)
     if count > 32:
