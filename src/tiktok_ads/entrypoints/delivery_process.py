@@ -43,6 +43,7 @@ STOP_GRACE_S = 35.0  # the dispatcher's in-flight batches finish (a TikTok timeo
 RESTART_MIN_S, RESTART_MAX_S = 1.0, 60.0
 # Exit codes of a child that was told to stop: by itself (0) or by a signal to it.
 _TOLD_TO_STOP = (0, -signal.SIGTERM, -signal.SIGINT)
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 Choice = Literal["auto", "yes", "no"]
 
@@ -136,7 +137,7 @@ class DeliveryProcess:
 
     def fork(self) -> None:
         """Call before any thread or database connection exists."""
-        self._process = self._start(multiprocessing.get_context("fork"), self._ready)
+        self._start(multiprocessing.get_context("fork"), self._ready)
 
     def release(self) -> None:
         """The database is migrated and the key made: the child may start delivering."""
@@ -145,19 +146,19 @@ class DeliveryProcess:
         watcher.start()
         self._watcher = watcher  # only once started: stop() joins it
 
-    def _start(self, context: BaseContext, ready: Event | None) -> BaseProcess:
+    def _start(self, context: BaseContext, ready: Event | None) -> None:
+        """Start a child, kept as `_process` before it starts: whatever interrupts the start,
+        stop() finds it."""
         process: BaseProcess = context.Process(  # type: ignore[attr-defined]
             target=_child,
             args=(ready, os.getpid(), self._log_level),
             name="tiktok-ads-delivery",
             daemon=False,
         )
-        # Known before it starts: whatever interrupts the start, stop() finds the child.
         self._process = process
         process.start()
         if process.pid is not None:
             self.pids.append(process.pid)
-        return process
 
     def _watch(self) -> None:
         """Start the child again when it died (a crash, the OOM killer), waiting longer after
@@ -175,7 +176,7 @@ class DeliveryProcess:
             lived = time.monotonic() - started
             delay = RESTART_MIN_S if lived > RESTART_MAX_S else min(delay * 2, RESTART_MAX_S)
             log.error("the delivery process ended (exit code %s); starting it again", code)
-            self._process = self._start(multiprocessing.get_context("spawn"), None)
+            self._start(multiprocessing.get_context("spawn"), None)
             started = time.monotonic()
 
     def _dead(self) -> bool:
@@ -241,9 +242,6 @@ def beside_the_api(settings: Settings, log_level: str) -> Iterator[DeliveryProce
                 mark_process_dead(pid, metrics_dir)  # type: ignore[no-untyped-call]
             os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
             shutil.rmtree(metrics_dir, ignore_errors=True)
-
-
-_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def _exit_in_order(signum: int, _frame: object) -> None:

@@ -163,12 +163,11 @@ async def post_batch(request: Request) -> JsonResponse:
     # A large body is parsed in its turn (IngestService.turn): of the batches that arrived
     # together, one is held as parsed JSON (several MB) at a time, the others as their bytes.
     # A small body is parsed at once, and waits for the turn if it holds many events.
-    events: list[Any] | None = None
-    if len(body) <= _LARGE_BODY:
-        events, body = _batch_events(parse_json(body)), b""
+    events = None if len(body) > _LARGE_BODY else _batch_events(parse_json(body))
     async with ingest.turn(events is None or len(events) > IN_TURN_ABOVE) as arrived:
         if events is None:
-            events, body = _batch_events(parse_json(body)), b""
+            events = _batch_events(parse_json(body))
+        del body
         prepared = await ingest.prepare_many(events, pixels, arrived)
         refused_ids = {
             index: _raw_event_id(events[index])
